@@ -1,0 +1,39 @@
+// The span as the analysis core sees it: one row of trace_spans, normalised by the store.
+// Times are epoch milliseconds so the core never parses dates or cares about time zones.
+
+export interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  service: string;
+  operation: string;
+  /** Epoch ms. */
+  startMs: number;
+  /** Epoch ms; null while running or if the span never finished. */
+  endMs: number | null;
+  /** As stored, or derived from completed_at; null when neither is known. */
+  durationMs: number | null;
+  /** Lower-cased status as stored: started, completed, failed, error, timeout, or anything else. */
+  status: string;
+  errorMessage: string | null;
+  metadata: Record<string, unknown>;
+}
+
+const FAILURE_STATUSES = new Set(["failed", "error", "timeout"]);
+
+/** Failure as the product defines it: failed, error or timeout, in any case. */
+export function isFailureStatus(status: string): boolean {
+  return FAILURE_STATUSES.has(status.toLowerCase());
+}
+
+/** A span that was started but never marked finished. */
+export function isUnfinished(span: Span): boolean {
+  return span.status.toLowerCase() === "started" && knownEndMs(span) === null;
+}
+
+/** The end of a span when it is known: completed_at, or start plus duration. */
+export function knownEndMs(span: Span): number | null {
+  if (span.endMs !== null) return span.endMs;
+  if (span.durationMs !== null) return span.startMs + span.durationMs;
+  return null;
+}
