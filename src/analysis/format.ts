@@ -1,0 +1,44 @@
+// Small, shared ways of writing numbers and untrusted text for a model to read.
+
+/** 13ms, 2.41s, 1m05s, 2h03m: short and unambiguous. */
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return "?";
+  const sign = ms < 0 ? "-" : "";
+  const a = Math.abs(ms);
+  if (a === 0) return "0ms";
+  if (a < 1) return `${sign}${a.toFixed(1)}ms`;
+  if (a < 1000) return `${sign}${Math.round(a)}ms`;
+  if (a < 60_000) return `${sign}${(a / 1000).toFixed(a < 10_000 ? 2 : 1)}s`;
+  if (a < 3_600_000) {
+    const m = Math.floor(a / 60_000);
+    return `${sign}${m}m${String(Math.round((a - m * 60_000) / 1000)).padStart(2, "0")}s`;
+  }
+  const h = Math.floor(a / 3_600_000);
+  return `${sign}${h}h${String(Math.round((a - h * 3_600_000) / 60_000)).padStart(2, "0")}m`;
+}
+
+/** Offsets carry an explicit sign so skew (a negative offset) stands out. */
+export function formatOffset(ms: number): string {
+  return ms < 0 ? formatMs(ms) : `+${formatMs(ms)}`;
+}
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Text written by the monitored services (error messages, metadata values) is data, not instructions:
+ * it is always JSON-quoted, so it cannot break out of its delimiters, and cut to a bound.
+ */
+export function quoteData(value: unknown, max = 200): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
+  const cut = text.length > max ? `${text.slice(0, max)}…(+${text.length - max} chars)` : text;
+  return JSON.stringify(cut);
+}
+
+/** Metadata values that are plain ids or words need no quotes; anything else is quoted. */
+export function formatMetadataValue(value: unknown, max = 80): string {
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "string" && /^[\w.:@/+-]{1,80}$/.test(value)) return value;
+  return quoteData(value, max);
+}

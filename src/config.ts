@@ -1,0 +1,76 @@
+// Settings, read once from the environment and validated: a bad value stops the server at start-up
+// with a message naming the variable, rather than surfacing later as a confusing tool error.
+
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { splitTableName, validateCorrelationKey } from "./store/span-table.js";
+
+export interface Config {
+  /** Postgres connection string; absent means the embedded demo database. */
+  databaseUrl: string | null;
+  table: string;
+  statementTimeoutMs: number;
+  correlationKeys: string[];
+  demoDir: string;
+  /** Most spans get_trace reads for one request. */
+  maxTraceSpans: number;
+  poolMax: number;
+}
+
+const positiveInt = (name: string, fallback: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > max) {
+        ctx.addIssue({ code: "custom", message: `${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export function defaultDemoDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cache = env.XDG_CACHE_HOME?.trim() || join(homedir(), ".cache");
+  return join(cache, "trace-doctor", "demo-pglite");
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const schema = z.object({
+    DATABASE_URL: z.string().optional(),
+    TRACE_DOCTOR_TABLE: z.string().optional(),
+    TRACE_DOCTOR_STATEMENT_TIMEOUT_MS: positiveInt("TRACE_DOCTOR_STATEMENT_TIMEOUT_MS", 5000, 600_000),
+    TRACE_DOCTOR_CORRELATION_KEYS: z.string().optional(),
+    TRACE_DOCTOR_DEMO_DIR: z.string().optional(),
+    TRACE_DOCTOR_MAX_TRACE_SPANS: positiveInt("TRACE_DOCTOR_MAX_TRACE_SPANS", 20_000, 1_000_000),
+    TRACE_DOCTOR_POOL_MAX: positiveInt("TRACE_DOCTOR_POOL_MAX", 4, 100),
+  });
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+  const e = parsed.data;
+
+  const table = e.TRACE_DOCTOR_TABLE?.trim() || "trace_spans";
+  splitTableName(table);
+  const correlationKeys = (e.TRACE_DOCTOR_CORRELATION_KEYS ?? "job_id")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (!correlationKeys.length) throw new Error("TRACE_DOCTOR_CORRELATION_KEYS is empty: give at least one metadata key, e.g. job_id");
+  correlationKeys.forEach(validateCorrelationKey);
+
+  const databaseUrl = e.DATABASE_URL?.trim() || null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
+    throw new Error("DATABASE_URL must be a postgres:// or postgresql:// connection string");
+  }
+  return {
+    databaseUrl,
+    table,
+    statementTimeoutMs: e.TRACE_DOCTOR_STATEMENT_TIMEOUT_MS,
+    correlationKeys,
+    demoDir: e.TRACE_DOCTOR_DEMO_DIR?.trim() || defaultDemoDir(env),
+    maxTraceSpans: e.TRACE_DOCTOR_MAX_TRACE_SPANS,
+    poolMax: e.TRACE_DOCTOR_POOL_MAX,
+  };
+}

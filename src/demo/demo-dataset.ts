@@ -1,0 +1,682 @@
+// Deterministic generator of the demo dataset: a day of runner → router → Modal spans in which
+// US / llama3.2-1b / modal-us-east jobs start failing in ~13 ms, with a few other failures for contrast.
+
+/** One row of trace_spans, as it would be inserted (times as ISO strings, metadata as JSON). */
+export interface DemoSpanRow {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  service: string;
+  operation: string;
+  /** ISO 8601 UTC with ms. */
+  started_at: string;
+  /** ISO, or null when the span never finished. */
+  completed_at: string | null;
+  /** Integer ms, or null. */
+  duration_ms: number | null;
+  /** 'completed' | 'failed' | 'error' | 'timeout' | 'started' */
+  status: string;
+  error_message: string | null;
+  metadata: Record<string, unknown>;
+}
+
+export interface DemoManifest {
+  /** ISO of the anchor time used. */
+  now: string;
+  seed: number;
+  /** Number of jobs generated. */
+  jobs: number;
+  spans: number;
+  /** A few named job ids / trace ids a demo script or test can ask about. */
+  examples: {
+    /** A 13 ms failing job (US / llama3.2-1b / modal-us-east, no router span). */
+    immediateFailureJobId: string;
+    /** Its runner trace id. */
+    immediateFailureTraceId: string;
+    /** A successful job whose router hop shares the runner's trace_id. */
+    successJobId: string;
+    successTraceId: string;
+    /** A successful job whose router+modal spans have a different trace_id (linked only by job_id). */
+    linkedByJobIdJobId: string;
+    linkedByJobIdRunnerTraceId: string;
+    linkedByJobIdRouterTraceId: string;
+    /** A provider timeout in ASIA (modal.run_inference ~30 s). */
+    timeoutJobId: string;
+  };
+}
+
+const DEFAULT_SEED = 1761135900;
+const DEFAULT_JOBS = 400;
+/** Below this there is no room for the failing cluster, the contrast failures and the example successes. */
+const MIN_JOBS = 10;
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+/** The failure began this long before `now`; every US/llama3.2-1b job since then fails. */
+const FAILURE_WINDOW_MS = 6 * HOUR_MS;
+/** Jobs start at least this long before `now`, so even a 30 s timeout has finished by then. */
+const END_MARGIN_MS = 2 * MINUTE_MS;
+
+const IMMEDIATE_FAILURE_SHARE = 0.11;
+const PROVIDER_TIMEOUT_SHARE = 0.0125;
+/** The runner→router trace header is only sometimes propagated. */
+const SHARED_TRACE_SHARE = 0.6;
+const COLD_START_SHARE = 0.08;
+
+const ROUTER_URL = "https://beacon-hybrid-router.railway.app/inference";
+
+const REGIONS = ["US", "EU", "ASIA"] as const;
+type Region = (typeof REGIONS)[number];
+
+const PROVIDER_BY_REGION: Record<Region, string> = {
+  US: "modal-us-east",
+  EU: "modal-eu-west",
+  ASIA: "modal-asia-pacific",
+};
+
+const MODELS = ["llama3.2-1b", "mistral-7b", "qwen2.5-1.5b"] as const;
+type Model = (typeof MODELS)[number];
+
+const GPU_BY_MODEL: Record<Model, string> = {
+  "llama3.2-1b": "A10G",
+  "mistral-7b": "A100",
+  "qwen2.5-1.5b": "A10G",
+};
+
+/** Warm inference time on Modal: the bulk of a successful job's ~2–3 s. */
+const INFERENCE_MS_BY_MODEL: Record<Model, readonly [number, number]> = {
+  "llama3.2-1b": [1800, 2400],
+  "mistral-7b": [2200, 2800],
+  "qwen2.5-1.5b": [1900, 2500],
+};
+
+/** The cohort the user's Sentry issue is about. */
+const FAILING_REGION: Region = "US";
+const FAILING_MODEL: Model = "llama3.2-1b";
+
+type JobKind = "success" | "immediate-failure" | "provider-timeout" | "crashed-worker";
+type Continuity = "shared-trace" | "linked-by-job-id";
+
+interface JobPlan {
+  kind: JobKind;
+  startMs: number;
+  region: Region;
+  model: Model;
+  questionId: string;
+  continuity: Continuity;
+  coldStart: boolean;
+  /** Immediate failures only: the runner span's duration. */
+  rootDurationMs?: number;
+}
+
+interface WrittenJob {
+  jobId: string;
+  runnerTraceId: string;
+  /** The trace the router hop was written in; null when the request never reached the router. */
+  routerTraceId: string | null;
+}
+
+type Rng = () => number;
+
+/** mulberry32: a tiny seeded PRNG, so the same seed always yields the same dataset. */
+function mulberry32(seed: number): Rng {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Inclusive on both ends. */
+function randomInt(rng: Rng, min: number, max: number): number {
+  return min + Math.floor(rng() * (max - min + 1));
+}
+
+function pick<T>(rng: Rng, items: readonly T[]): T {
+  const item = items[Math.floor(rng() * items.length)];
+  if (item === undefined) throw new Error("pick from an empty list");
+  return item;
+}
+
+function randomHex(rng: Rng, length: number): string {
+  let hex = "";
+  while (hex.length < length) {
+    hex += Math.floor(rng() * 0x100000000).toString(16).padStart(8, "0");
+  }
+  return hex.slice(0, length);
+}
+
+/** A version-4-shaped uuid, as the router's uuid4() would produce. */
+function randomUuid(rng: Rng): string {
+  const hex = randomHex(rng, 32).split("");
+  hex[12] = "4";
+  hex[16] = "89ab"[randomInt(rng, 0, 3)] ?? "8";
+  const s = hex.join("");
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+/** Everything a job writer needs: the random source, unique ids, and the rows written so far. */
+class DatasetWriter {
+  readonly rows: DemoSpanRow[] = [];
+  private readonly usedIds = new Set<string>();
+
+  constructor(readonly rng: Rng) {}
+
+  int(min: number, max: number): number {
+    return randomInt(this.rng, min, max);
+  }
+
+  spanId(): string {
+    return this.uniqueId(() => randomHex(this.rng, 16));
+  }
+
+  runnerTraceId(): string {
+    return this.uniqueId(() => randomHex(this.rng, 32));
+  }
+
+  routerTraceId(): string {
+    return this.uniqueId(() => randomUuid(this.rng));
+  }
+
+  /** Collisions are astronomically unlikely, but a duplicate id would corrupt every tree built on the data. */
+  private uniqueId(make: () => string): string {
+    let id = make();
+    while (this.usedIds.has(id)) id = make();
+    this.usedIds.add(id);
+    return id;
+  }
+
+  span(input: {
+    traceId: string;
+    spanId: string;
+    parentSpanId: string | null;
+    service: string;
+    operation: string;
+    startMs: number;
+    /** null: the span never finished. */
+    durationMs: number | null;
+    status: string;
+    errorMessage?: string | null;
+    metadata: Record<string, unknown>;
+  }): void {
+    this.rows.push({
+      trace_id: input.traceId,
+      span_id: input.spanId,
+      parent_span_id: input.parentSpanId,
+      service: input.service,
+      operation: input.operation,
+      started_at: new Date(input.startMs).toISOString(),
+      completed_at: input.durationMs === null ? null : new Date(input.startMs + input.durationMs).toISOString(),
+      duration_ms: input.durationMs,
+      status: input.status,
+      error_message: input.errorMessage ?? null,
+      metadata: input.metadata,
+    });
+  }
+}
+
+function questionId(rng: Rng): string {
+  return `q-${String(randomInt(rng, 1, 40)).padStart(3, "0")}`;
+}
+
+function randomContinuity(rng: Rng): Continuity {
+  return rng() < SHARED_TRACE_SHARE ? "shared-trace" : "linked-by-job-id";
+}
+
+/** Mostly 13 ms, like the Sentry event, with a little jitter either side. */
+function immediateFailureDuration(rng: Rng): number {
+  const r = rng();
+  if (r < 0.6) return 13;
+  if (r < 0.75) return 12;
+  if (r < 0.9) return 14;
+  if (r < 0.95) return 11;
+  return 15;
+}
+
+function isFailingCohort(region: Region, model: Model): boolean {
+  return region === FAILING_REGION && model === FAILING_MODEL;
+}
+
+interface PlanCounts {
+  immediateFailures: number;
+  providerTimeouts: number;
+  crashedWorkers: number;
+  successes: number;
+}
+
+function countJobs(jobs: number): PlanCounts {
+  const immediateFailures = Math.max(1, Math.round(jobs * IMMEDIATE_FAILURE_SHARE));
+  const providerTimeouts = Math.max(1, Math.round(jobs * PROVIDER_TIMEOUT_SHARE));
+  const crashedWorkers = jobs >= 100 ? 2 : 1;
+  const successes = jobs - immediateFailures - providerTimeouts - crashedWorkers;
+  return { immediateFailures, providerTimeouts, crashedWorkers, successes };
+}
+
+interface Plans {
+  all: JobPlan[];
+  /** The last US/llama3.2-1b success before the failure began: shares its trace with the router. */
+  lastGoodSuccess: JobPlan;
+  linkedSuccess: JobPlan;
+  firstImmediateFailure: JobPlan;
+  firstTimeout: JobPlan;
+}
+
+/** Decide what every job is (kind, cohort, start time) before writing any span. */
+function planJobs(rng: Rng, nowMs: number, jobs: number): Plans {
+  const counts = countJobs(jobs);
+  const dayStart = nowMs - DAY_MS + 1000;
+  const latestStart = nowMs - END_MARGIN_MS;
+  const failureStart = nowMs - FAILURE_WINDOW_MS;
+  const all: JobPlan[] = [];
+
+  const immediateFailures: JobPlan[] = [];
+  for (let i = 0; i < counts.immediateFailures; i++) {
+    immediateFailures.push({
+      kind: "immediate-failure",
+      startMs: randomInt(rng, failureStart, latestStart),
+      region: FAILING_REGION,
+      model: FAILING_MODEL,
+      questionId: questionId(rng),
+      continuity: "shared-trace",
+      coldStart: false,
+      // The first one becomes the manifest's example, so it gets exactly the 13 ms of the Sentry event.
+      rootDurationMs: i === 0 ? 13 : immediateFailureDuration(rng),
+    });
+  }
+
+  const timeouts: JobPlan[] = [];
+  for (let i = 0; i < counts.providerTimeouts; i++) {
+    timeouts.push({
+      kind: "provider-timeout",
+      startMs: randomInt(rng, dayStart, latestStart),
+      region: "ASIA",
+      model: pick(rng, MODELS),
+      questionId: questionId(rng),
+      continuity: randomContinuity(rng),
+      coldStart: rng() < 0.3,
+    });
+  }
+
+  // Crashed workers sit well in the past, so "still started" clearly means "never finished".
+  for (let i = 0; i < counts.crashedWorkers; i++) {
+    all.push({
+      kind: "crashed-worker",
+      startMs: randomInt(rng, nowMs - 20 * HOUR_MS, nowMs - 2 * HOUR_MS),
+      region: pick(rng, ["EU", "ASIA"] as const),
+      model: pick(rng, MODELS),
+      questionId: questionId(rng),
+      continuity: randomContinuity(rng),
+      coldStart: false,
+    });
+  }
+
+  // Pinned so the failure has a visible start: a healthy US/llama3.2-1b job shortly before it.
+  const lastGoodSuccess: JobPlan = {
+    kind: "success",
+    startMs: failureStart - randomInt(rng, 5 * MINUTE_MS, 40 * MINUTE_MS),
+    region: FAILING_REGION,
+    model: FAILING_MODEL,
+    questionId: questionId(rng),
+    continuity: "shared-trace",
+    coldStart: false,
+  };
+  const linkedSuccess = plannedSuccess(rng, dayStart, latestStart, failureStart);
+  linkedSuccess.continuity = "linked-by-job-id";
+  linkedSuccess.coldStart = false;
+  all.push(lastGoodSuccess, linkedSuccess);
+  for (let i = 2; i < counts.successes; i++) {
+    all.push(plannedSuccess(rng, dayStart, latestStart, failureStart));
+  }
+
+  all.push(...immediateFailures, ...timeouts);
+  const [firstImmediateFailure] = immediateFailures;
+  const [firstTimeout] = timeouts;
+  if (!firstImmediateFailure || !firstTimeout) throw new Error("job plan is missing its examples");
+  return { all, lastGoodSuccess, linkedSuccess, firstImmediateFailure, firstTimeout };
+}
+
+function plannedSuccess(rng: Rng, dayStart: number, latestStart: number, failureStart: number): JobPlan {
+  const startMs = randomInt(rng, dayStart, latestStart);
+  const region = pick(rng, REGIONS);
+  let model = pick(rng, MODELS);
+  // Inside the failure window every US/llama3.2-1b job fails, so a success there must use another model.
+  if (startMs >= failureStart && isFailingCohort(region, model)) {
+    model = pick(rng, MODELS.filter((m) => m !== FAILING_MODEL));
+  }
+  return {
+    kind: "success",
+    startMs,
+    region,
+    model,
+    questionId: questionId(rng),
+    continuity: randomContinuity(rng),
+    coldStart: rng() < COLD_START_SHARE,
+  };
+}
+
+/** Job ids are the start time in epoch ms, so two jobs may not start in the same millisecond. */
+function orderAndSeparateStarts(plans: JobPlan[]): JobPlan[] {
+  const ordered = [...plans].sort((a, b) => a.startMs - b.startMs);
+  for (let i = 1; i < ordered.length; i++) {
+    const previous = ordered[i - 1];
+    const current = ordered[i];
+    if (previous && current && current.startMs <= previous.startMs) current.startMs = previous.startMs + 1;
+  }
+  return ordered;
+}
+
+function runnerRootMetadata(plan: JobPlan, jobId: string, succeeded: boolean): Record<string, unknown> {
+  return {
+    job_id: jobId,
+    question_id: plan.questionId,
+    region: plan.region,
+    model: plan.model,
+    provider_id: PROVIDER_BY_REGION[plan.region],
+    executor: "HybridExecutor",
+    has_output: succeeded,
+    has_receipt: succeeded,
+  };
+}
+
+function callRouterMetadata(jobId: string): Record<string, unknown> {
+  return { url: ROUTER_URL, method: "POST", job_id: jobId };
+}
+
+interface RouterHopResult {
+  traceId: string;
+  endMs: number;
+}
+
+/**
+ * The router's side of one request: inference_request → select_provider, run_inference.
+ * Written in the runner's trace when the trace header got through, else in a trace of the router's own.
+ */
+function writeRouterHop(
+  w: DatasetWriter,
+  plan: JobPlan,
+  jobId: string,
+  caller: { traceId: string; spanId: string; startMs: number },
+  outcome: "completed" | "timeout",
+): RouterHopResult {
+  const providerId = PROVIDER_BY_REGION[plan.region];
+  const shared = plan.continuity === "shared-trace";
+  const traceId = shared ? caller.traceId : w.routerTraceId();
+  const routerSpanId = w.spanId();
+  // Network + FastAPI hand-off between the runner's client span and the router's span.
+  const routerStart = caller.startMs + w.int(5, 40);
+
+  const selectStart = routerStart + w.int(1, 3);
+  const selectMs = w.int(2, 8);
+  w.span({
+    traceId,
+    spanId: w.spanId(),
+    parentSpanId: routerSpanId,
+    service: "router",
+    operation: "select_provider",
+    startMs: selectStart,
+    durationMs: selectMs,
+    status: "completed",
+    metadata: { region: plan.region, provider_id: providerId },
+  });
+
+  const modalStart = selectStart + selectMs + w.int(3, 15);
+  const [minInference, maxInference] = INFERENCE_MS_BY_MODEL[plan.model];
+  const modalMs =
+    outcome === "timeout"
+      ? w.int(29990, 30010)
+      : w.int(minInference, maxInference) + (plan.coldStart ? w.int(1000, 4000) : 0);
+  w.span({
+    traceId,
+    spanId: w.spanId(),
+    parentSpanId: routerSpanId,
+    service: "modal",
+    operation: "run_inference",
+    startMs: modalStart,
+    durationMs: modalMs,
+    status: outcome === "timeout" ? "timeout" : "completed",
+    errorMessage: outcome === "timeout" ? "Function call timed out after 30s" : null,
+    metadata: { provider_id: providerId, model: plan.model, gpu: GPU_BY_MODEL[plan.model], cold_start: plan.coldStart },
+  });
+
+  const routerEnd = modalStart + modalMs + w.int(2, 10);
+  w.span({
+    traceId,
+    spanId: routerSpanId,
+    parentSpanId: shared ? caller.spanId : null,
+    service: "router",
+    operation: "inference_request",
+    startMs: routerStart,
+    durationMs: routerEnd - routerStart,
+    status: outcome === "timeout" ? "error" : "completed",
+    errorMessage: outcome === "timeout" ? `provider ${providerId} timed out` : null,
+    metadata: { job_id: jobId, model: plan.model, region: plan.region, provider_id: providerId, has_prompt: true },
+  });
+  return { traceId, endMs: routerEnd };
+}
+
+function writeSuccessfulJob(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
+  const traceId = w.runnerTraceId();
+  const rootSpanId = w.spanId();
+  const callSpanId = w.spanId();
+  const callStart = plan.startMs + w.int(1, 4);
+  const hop = writeRouterHop(w, plan, jobId, { traceId, spanId: callSpanId, startMs: callStart }, "completed");
+  const callEnd = hop.endMs + w.int(5, 30);
+  w.span({
+    traceId,
+    spanId: callSpanId,
+    parentSpanId: rootSpanId,
+    service: "runner",
+    operation: "call_router",
+    startMs: callStart,
+    durationMs: callEnd - callStart,
+    status: "completed",
+    metadata: { ...callRouterMetadata(jobId), http_status: 200 },
+  });
+
+  const storeStart = callEnd + w.int(1, 3);
+  const storeMs = w.int(8, 25);
+  w.span({
+    traceId,
+    spanId: w.spanId(),
+    parentSpanId: rootSpanId,
+    service: "runner",
+    operation: "store_result",
+    startMs: storeStart,
+    durationMs: storeMs,
+    status: "completed",
+    metadata: { job_id: jobId, table: "executions" },
+  });
+
+  const rootEnd = storeStart + storeMs + w.int(1, 3);
+  w.span({
+    traceId,
+    spanId: rootSpanId,
+    parentSpanId: null,
+    service: "runner",
+    operation: "execute_question",
+    startMs: plan.startMs,
+    durationMs: rootEnd - plan.startMs,
+    status: "completed",
+    metadata: runnerRootMetadata(plan, jobId, true),
+  });
+  return { jobId, runnerTraceId: traceId, routerTraceId: hop.traceId };
+}
+
+/**
+ * The failure to explain: the runner's HTTP call fails in ~10 ms and the client error is swallowed
+ * (no error_message); the router never records the request, so there is no router or modal span.
+ */
+function writeImmediateFailure(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
+  const traceId = w.runnerTraceId();
+  const rootSpanId = w.spanId();
+  const rootMs = plan.rootDurationMs ?? 13;
+  const callOffset = rootMs >= 14 ? w.int(1, 2) : 1;
+  const callMs = w.int(9, Math.min(12, rootMs - callOffset - 1));
+  w.span({
+    traceId,
+    spanId: w.spanId(),
+    parentSpanId: rootSpanId,
+    service: "runner",
+    operation: "call_router",
+    startMs: plan.startMs + callOffset,
+    durationMs: callMs,
+    status: "failed",
+    errorMessage: null,
+    metadata: callRouterMetadata(jobId),
+  });
+  w.span({
+    traceId,
+    spanId: rootSpanId,
+    parentSpanId: null,
+    service: "runner",
+    operation: "execute_question",
+    startMs: plan.startMs,
+    durationMs: rootMs,
+    status: "failed",
+    errorMessage: "execution failed",
+    metadata: runnerRootMetadata(plan, jobId, false),
+  });
+  return { jobId, runnerTraceId: traceId, routerTraceId: null };
+}
+
+/** Contrast: the request reaches Modal, which times out at 30 s; every hop above it reports the failure. */
+function writeProviderTimeout(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
+  const traceId = w.runnerTraceId();
+  const rootSpanId = w.spanId();
+  const callSpanId = w.spanId();
+  const callStart = plan.startMs + w.int(1, 4);
+  const hop = writeRouterHop(w, plan, jobId, { traceId, spanId: callSpanId, startMs: callStart }, "timeout");
+  const callEnd = hop.endMs + w.int(5, 20);
+  w.span({
+    traceId,
+    spanId: callSpanId,
+    parentSpanId: rootSpanId,
+    service: "runner",
+    operation: "call_router",
+    startMs: callStart,
+    durationMs: callEnd - callStart,
+    status: "failed",
+    errorMessage: "router returned HTTP 504 Gateway Timeout",
+    metadata: { ...callRouterMetadata(jobId), http_status: 504 },
+  });
+  const rootEnd = callEnd + w.int(1, 3);
+  w.span({
+    traceId,
+    spanId: rootSpanId,
+    parentSpanId: null,
+    service: "runner",
+    operation: "execute_question",
+    startMs: plan.startMs,
+    durationMs: rootEnd - plan.startMs,
+    status: "failed",
+    errorMessage: "execution failed",
+    metadata: runnerRootMetadata(plan, jobId, false),
+  });
+  return { jobId, runnerTraceId: traceId, routerTraceId: hop.traceId };
+}
+
+/**
+ * Contrast: the worker died while waiting for the router. The router and Modal finished their work,
+ * but the runner's spans stay 'started' forever.
+ */
+function writeCrashedWorker(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
+  const traceId = w.runnerTraceId();
+  const rootSpanId = w.spanId();
+  const callSpanId = w.spanId();
+  const callStart = plan.startMs + w.int(1, 4);
+  const hop = writeRouterHop(w, plan, jobId, { traceId, spanId: callSpanId, startMs: callStart }, "completed");
+  w.span({
+    traceId,
+    spanId: callSpanId,
+    parentSpanId: rootSpanId,
+    service: "runner",
+    operation: "call_router",
+    startMs: callStart,
+    durationMs: null,
+    status: "started",
+    metadata: callRouterMetadata(jobId),
+  });
+  w.span({
+    traceId,
+    spanId: rootSpanId,
+    parentSpanId: null,
+    service: "runner",
+    operation: "execute_question",
+    startMs: plan.startMs,
+    durationMs: null,
+    status: "started",
+    metadata: runnerRootMetadata(plan, jobId, false),
+  });
+  return { jobId, runnerTraceId: traceId, routerTraceId: hop.traceId };
+}
+
+const WRITERS: Record<JobKind, (w: DatasetWriter, plan: JobPlan, jobId: string) => WrittenJob> = {
+  success: writeSuccessfulJob,
+  "immediate-failure": writeImmediateFailure,
+  "provider-timeout": writeProviderTimeout,
+  "crashed-worker": writeCrashedWorker,
+};
+
+function writtenFor(written: Map<JobPlan, WrittenJob>, plan: JobPlan): WrittenJob {
+  const job = written.get(plan);
+  if (!job) throw new Error(`example job was not written: ${plan.kind}`);
+  return job;
+}
+
+/** Rows ordered by started_at; spans that start in the same millisecond keep the order they were written in. */
+function sortByStart(rows: DemoSpanRow[]): DemoSpanRow[] {
+  return rows
+    .map((row, index) => ({ row, index, startMs: Date.parse(row.started_at) }))
+    .sort((a, b) => a.startMs - b.startMs || a.index - b.index)
+    .map((entry) => entry.row);
+}
+
+export function generateDemoDataset(options: { seed?: number; now?: Date; jobs?: number } = {}): {
+  rows: DemoSpanRow[];
+  manifest: DemoManifest;
+} {
+  const now = options.now ?? new Date();
+  const nowMs = now.getTime();
+  const seed = options.seed ?? DEFAULT_SEED;
+  const jobs = options.jobs ?? DEFAULT_JOBS;
+  if (!Number.isFinite(nowMs)) throw new RangeError("now must be a valid date");
+  if (!Number.isInteger(seed)) throw new RangeError("seed must be an integer");
+  if (!Number.isInteger(jobs) || jobs < MIN_JOBS) throw new RangeError(`jobs must be an integer >= ${MIN_JOBS}`);
+
+  const rng = mulberry32(seed);
+  const plans = planJobs(rng, nowMs, jobs);
+  const writer = new DatasetWriter(rng);
+  const written = new Map<JobPlan, WrittenJob>();
+  for (const plan of orderAndSeparateStarts(plans.all)) {
+    written.set(plan, WRITERS[plan.kind](writer, plan, `bias-detection-${plan.startMs}`));
+  }
+
+  const failure = writtenFor(written, plans.firstImmediateFailure);
+  const success = writtenFor(written, plans.lastGoodSuccess);
+  const linked = writtenFor(written, plans.linkedSuccess);
+  const timeout = writtenFor(written, plans.firstTimeout);
+  const rows = sortByStart(writer.rows);
+  return {
+    rows,
+    manifest: {
+      now: now.toISOString(),
+      seed,
+      jobs,
+      spans: rows.length,
+      examples: {
+        immediateFailureJobId: failure.jobId,
+        immediateFailureTraceId: failure.runnerTraceId,
+        successJobId: success.jobId,
+        successTraceId: success.runnerTraceId,
+        linkedByJobIdJobId: linked.jobId,
+        linkedByJobIdRunnerTraceId: linked.runnerTraceId,
+        linkedByJobIdRouterTraceId: linked.routerTraceId ?? "",
+        timeoutJobId: timeout.jobId,
+      },
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// The narrow interface every tool reads through: one parameterised statement, in a read-only
+// transaction, under a statement timeout. Postgres (pg) and the embedded demo (PGlite) implement it.
+
+export type Row = Record<string, unknown>;
+
+export interface ReadOnlyDatabase {
+  /** Runs exactly one statement, read-only, with the configured statement timeout. */
+  query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+  /** Where the data lives, for messages: never carries a password. */
+  readonly label: string;
+}
+
+/** A database error already phrased for a model: what happened and what to do next. */
+export class DatabaseError extends Error {
+  constructor(
+    message: string,
+    readonly code: "timeout" | "connection" | "missing_table" | "missing_column" | "query",
+  ) {
+    super(message);
+    this.name = "DatabaseError";
+  }
+}
+
+/** A connection string with its password removed, safe to print. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+  }
+}

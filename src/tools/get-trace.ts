@@ -1,0 +1,240 @@
+// get_trace: one trace (or one job's traces) as a tree — timings, offsets, self time, critical path,
+// errors — as a compact text waterfall and as structured content, pruned to a span budget by priority.
+
+import { z } from "zod";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Span } from "../analysis/span.js";
+import { buildSpanTree } from "../analysis/span-tree.js";
+import { pruneTrace } from "../analysis/prune.js";
+import { buildTraceReport, type TraceReport } from "../analysis/trace-report.js";
+import { renderWaterfall } from "../analysis/waterfall.js";
+import { formatMs, isoTime } from "../analysis/format.js";
+import type { SpanReader } from "../store/span-table.js";
+import { toolError, toolErrorFrom, toolResult } from "./result.js";
+
+export const MAX_SPANS_LIMIT = 500;
+const MAX_TRACES_PER_JOB = 20;
+/** Hops linked by a correlation key are pulled in when they start within this margin of the trace. */
+const LINK_MARGIN_MS = 60_000;
+
+export const getTraceInput = z.object({
+  trace_id: z.string().trim().min(1).max(200).optional().describe("The trace id (trace_spans.trace_id). Give this or job_id."),
+  job_id: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("A job id (or other correlation value) found in span metadata, e.g. bias-detection-1761135900618. Returns every trace of that job, joined."),
+  max_spans: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SPANS_LIMIT)
+    .default(200)
+    .describe(`Span budget for the answer (1-${MAX_SPANS_LIMIT}). Larger traces are pruned by priority and the cut is reported.`),
+  focus_span_id: z.string().trim().min(1).max(200).optional().describe("Show only the subtree under this span (from an earlier answer)."),
+  include_metadata: z
+    .enum(["changed", "all", "none"])
+    .default("changed")
+    .describe("Span metadata to include: 'changed' (keys whose value differs from the parent's; default), 'all', or 'none'."),
+  include_linked: z
+    .boolean()
+    .default(true)
+    .describe("Also pull in hops from other trace ids that share a correlation key (job_id) and overlap in time, marked as joined."),
+});
+
+const spanFlag = z.enum(["orphan", "parent_cycle", "unfinished", "starts_before_parent", "ends_after_parent", "duplicate_span_id"]);
+
+export const getTraceOutput = z.object({
+  resolved: z.object({
+    by: z.enum(["trace_id", "job_id"]),
+    value: z.string(),
+    key: z.string().optional(),
+    note: z.string().optional(),
+  }),
+  trace_ids: z.array(z.string()),
+  services: z.array(z.string()),
+  roots: z.array(z.object({ span_id: z.string(), trace_id: z.string(), service: z.string(), operation: z.string() })),
+  start_time: z.string(),
+  duration_ms: z.number(),
+  span_count: z.number(),
+  status_counts: z.record(z.string(), z.number()),
+  failed_span_ids: z.array(z.string()),
+  critical_path: z.array(
+    z.object({ span_id: z.string(), service: z.string(), operation: z.string(), duration_ms: z.number(), self_ms: z.number().optional() }),
+  ),
+  spans: z.array(
+    z.object({
+      span_id: z.string(),
+      trace_id: z.string(),
+      parent_span_id: z.string().optional(),
+      service: z.string(),
+      operation: z.string(),
+      status: z.string(),
+      depth: z.number(),
+      offset_ms: z.number(),
+      duration_ms: z.number().optional(),
+      self_ms: z.number().optional(),
+      critical: z.boolean(),
+      error: z.string().optional(),
+      flags: z.array(spanFlag).optional(),
+      linked_by: z.string().optional(),
+      metadata: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+  collapsed: z.array(
+    z.object({
+      parent_span_id: z.string(),
+      service: z.string(),
+      operation: z.string(),
+      count: z.number(),
+      hidden_descendants: z.number(),
+      failed: z.number(),
+      offset_ms: z.number(),
+      p50_ms: z.number().optional(),
+      total_ms: z.number(),
+      sample_span_ids: z.array(z.string()),
+    }),
+  ),
+  shown_spans: z.number(),
+  hidden_spans: z.number(),
+  truncated: z.boolean(),
+  read_truncated: z.boolean().describe("True when the trace had more spans than the server reads for one request (TRACE_DOCTOR_MAX_TRACE_SPANS)."),
+  findings: z.array(z.string()),
+  focus_span_id: z.string().optional(),
+});
+
+export type GetTraceInput = z.infer<typeof getTraceInput>;
+export type GetTraceOutput = z.infer<typeof getTraceOutput>;
+
+export const getTraceDescription = `Show one trace as a tree: every hop (service.operation) with its offset from the trace start, duration, self time (time not covered by children), status and error, the critical path, and what is odd (orphans, spans that never finished, clock skew, hops joined across trace ids by job_id).
+Use it when you have a trace_id or a job_id and need to see what happened inside one execution — e.g. "why did job bias-detection-1761135900618 fail?". Give trace_id or job_id (a job id is looked up in span metadata and all its traces are joined, since some services do not propagate trace_id).
+Returns a compact text waterfall (one line per span) plus the same data as structured content. Large traces are pruned to max_spans by priority (failures and their ancestors, then the critical path); hidden siblings are collapsed into "×N" lines with p50/total, and the cut is always stated — use focus_span_id to expand a subtree.
+Pair with list_failed_spans (to find failing traces first) and find_gaps (to see missing hops and slow hand-offs in the same trace).`;
+
+export async function getTrace(spans: SpanReader, input: GetTraceInput, options: { maxTraceSpans: number }): Promise<CallToolResult> {
+  if (!input.trace_id === !input.job_id) {
+    return toolError(
+      input.trace_id
+        ? "Give trace_id or job_id, not both."
+        : "Give a trace_id (e.g. 4bf92f3577b34da6a3ce929d0e0e4736) or a job_id (e.g. bias-detection-1761135900618). If you have neither, find failing traces with list_failed_spans.",
+    );
+  }
+  try {
+    const found = await resolve(spans, input, options.maxTraceSpans);
+    if (!found) return toolError(await notFoundMessage(spans, input));
+    const { loaded, resolved } = found;
+
+    const tree = buildSpanTree(loaded.spans, { correlationKeys: [...spans.correlationKeys] });
+    let focus = null;
+    if (input.focus_span_id) {
+      focus = tree.nodes.find((n) => n.span.spanId === input.focus_span_id) ?? null;
+      if (!focus) {
+        return toolError(
+          `Span ${input.focus_span_id} is not in ${tree.traceIds.join(", ")}. Call get_trace without focus_span_id to see the span ids, then pass one of them.`,
+        );
+      }
+    }
+    const pruned = pruneTrace(tree, input.max_spans, focus);
+    const report: TraceReport = buildTraceReport(tree, pruned, { metadata: input.include_metadata, focus });
+    if (loaded.truncated) {
+      report.findings.unshift(
+        `This trace has more than ${options.maxTraceSpans} spans; only the first ${options.maxTraceSpans} by start time were read (TRACE_DOCTOR_MAX_TRACE_SPANS).`,
+      );
+    }
+    const output: GetTraceOutput = { resolved, ...report, read_truncated: loaded.truncated };
+    const header = resolved.note ? `${resolved.note}\n` : "";
+    return toolResult(output, header + renderWaterfall(report, { maxSpansHint: MAX_SPANS_LIMIT }));
+  } catch (err) {
+    return toolErrorFrom(err);
+  }
+}
+
+interface Resolution {
+  loaded: { spans: Span[]; truncated: boolean };
+  resolved: GetTraceOutput["resolved"];
+}
+
+/** Find the spans asked for; an id given as the wrong kind is tried as the other kind before giving up. */
+async function resolve(spans: SpanReader, input: GetTraceInput, limit: number): Promise<Resolution | null> {
+  if (input.trace_id) {
+    const loaded = await spans.spansOfTraces([input.trace_id], limit);
+    if (loaded.spans.length) {
+      return { loaded: input.include_linked ? await withLinkedHops(spans, loaded, limit) : loaded, resolved: { by: "trace_id", value: input.trace_id } };
+    }
+    const asJob = await byCorrelation(spans, input.trace_id, limit);
+    if (asJob) {
+      asJob.resolved.note = `No trace has id ${input.trace_id}, but it is the ${asJob.resolved.key} of ${asJob.traceCount} trace(s): showing those.`;
+      return asJob;
+    }
+    return null;
+  }
+  const job = input.job_id!;
+  const byJob = await byCorrelation(spans, job, limit);
+  if (byJob) return byJob;
+  const asTrace = await spans.spansOfTraces([job], limit);
+  if (asTrace.spans.length) {
+    return {
+      loaded: input.include_linked ? await withLinkedHops(spans, asTrace, limit) : asTrace,
+      resolved: { by: "trace_id", value: job, note: `No span has ${spans.correlationKeys.join("/")} = ${job}, but it is a trace id: showing that trace.` },
+    };
+  }
+  return null;
+}
+
+async function byCorrelation(spans: SpanReader, value: string, limit: number): Promise<(Resolution & { traceCount: number }) | null> {
+  for (const key of spans.correlationKeys) {
+    const traceIds = await spans.traceIdsByCorrelation(key, value, MAX_TRACES_PER_JOB + 1);
+    if (!traceIds.length) continue;
+    const loaded = await spans.spansOfTraces(traceIds.slice(0, MAX_TRACES_PER_JOB), limit);
+    const note =
+      traceIds.length > MAX_TRACES_PER_JOB
+        ? `${key} ${value} has more than ${MAX_TRACES_PER_JOB} traces; showing the ${MAX_TRACES_PER_JOB} most recent.`
+        : undefined;
+    return { loaded, resolved: { by: "job_id", value, key, ...(note ? { note } : {}) }, traceCount: Math.min(traceIds.length, MAX_TRACES_PER_JOB) };
+  }
+  return null;
+}
+
+/** Hops in other trace ids that share this trace's job_id and overlap it in time. */
+async function withLinkedHops(spans: SpanReader, loaded: { spans: Span[]; truncated: boolean }, limit: number) {
+  const own = new Set(loaded.spans.map((s) => s.traceId));
+  const fromMs = Math.min(...loaded.spans.map((s) => s.startMs)) - LINK_MARGIN_MS;
+  const toMs = Math.max(...loaded.spans.map((s) => s.endMs ?? s.startMs)) + LINK_MARGIN_MS;
+  const linked = new Set<string>();
+  for (const key of spans.correlationKeys) {
+    const values = [...new Set(loaded.spans.map((s) => s.metadata[key]).filter((v) => v !== undefined && v !== null && v !== ""))].slice(0, 5);
+    for (const value of values) {
+      for (const id of await spans.traceIdsByCorrelation(key, String(value), 10, { fromMs, toMs })) if (!own.has(id)) linked.add(id);
+    }
+  }
+  if (!linked.size || loaded.truncated) return loaded;
+  const extra = await spans.spansOfTraces([...linked], Math.max(1, limit - loaded.spans.length));
+  return { spans: [...loaded.spans, ...extra.spans], truncated: extra.truncated };
+}
+
+async function notFoundMessage(spans: SpanReader, input: GetTraceInput): Promise<string> {
+  const id = input.trace_id ?? input.job_id!;
+  const lines = [
+    `No spans found for ${JSON.stringify(id)}: it is neither a trace_id nor a ${spans.correlationKeys.join("/")} value in span metadata. Check the id is complete (not a shortened prefix).`,
+  ];
+  const recent = onePerTrace(await spans.recentFailures(25).catch(() => [])).slice(0, 5);
+  if (recent.length) {
+    lines.push("Recent failing spans you could ask about instead (get_trace with trace_id or job_id):");
+    for (const f of recent) {
+      const corr = Object.entries(f.correlation)
+        .map(([k, v]) => ` ${k}=${v}`)
+        .join("");
+      lines.push(`- trace_id=${f.traceId}${corr} · ${f.service}.${f.operation} ${f.status} at ${isoTime(f.startMs)} (${formatMs(Date.now() - f.startMs)} ago)`);
+    }
+  } else {
+    lines.push("No failing spans in the last 7 days either; list_failed_spans can search other windows.");
+  }
+  return lines.join("\n");
+}
+
+function onePerTrace<T extends { traceId: string }>(items: T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => !seen.has(i.traceId) && seen.add(i.traceId));
+}
