@@ -1,0 +1,159 @@
+// End to end: the built server (dist/index.js) spawned over stdio and driven by the SDK's real
+// Client — on the embedded demo database, and on real Postgres with DATABASE_URL set.
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import pg from "pg";
+import { readDemoManifest } from "../../src/demo/demo-database.js";
+import { generateDemoDataset } from "../../src/demo/demo-dataset.js";
+import { applySchema, insertSpans } from "../../src/store/span-writer.js";
+import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
+
+const SERVER = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+
+function baseEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "DATABASE_URL" && !k.startsWith("TRACE_DOCTOR_")) env[k] = v;
+  return { ...env, ...extra };
+}
+
+async function connect(env: Record<string, string>): Promise<Client> {
+  const client = new Client({ name: "e2e", version: "1.0.0" });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [SERVER], env: baseEnv(env), stderr: "pipe" }));
+  return client;
+}
+
+const text = (r: CallToolResult) => r.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+
+describe("stdio server on the embedded demo database", () => {
+  const dir = mkdtempSync(join(tmpdir(), "trace-doctor-e2e-"));
+  const demoDir = join(dir, "demo");
+  let client: Client;
+  beforeAll(async () => {
+    client = await connect({ TRACE_DOCTOR_DEMO_DIR: demoDir });
+  });
+  afterAll(async () => {
+    await client?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("says it is serving demo data, in its instructions", () => {
+    expect(client.getInstructions()).toMatch(/DEMO DATA/);
+  });
+
+  it("lists get_trace with input and output schemas and a description for a model", async () => {
+    const { tools } = await client.listTools();
+    const tool = tools.find((t) => t.name === "get_trace")!;
+    expect(tool).toBeDefined();
+    expect(Object.keys(tool.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["trace_id", "job_id", "max_spans", "focus_span_id"]));
+    expect(tool.outputSchema?.properties).toHaveProperty("spans");
+    expect(tool.description).toMatch(/Use it when/);
+    expect(tool.annotations?.readOnlyHint).toBe(true);
+  });
+
+  it("answers get_trace by job_id and by trace_id on the seeded data", async () => {
+    const manifest = readDemoManifest(demoDir)!;
+    expect(manifest).not.toBeNull();
+    const byJob = (await client.callTool({ name: "get_trace", arguments: { job_id: manifest.examples.immediateFailureJobId } })) as CallToolResult;
+    expect(byJob.isError).toBeFalsy();
+    expect(byJob.structuredContent).toMatchObject({ services: ["runner"], duration_ms: 13 });
+    const byTrace = (await client.callTool({ name: "get_trace", arguments: { trace_id: manifest.examples.successTraceId } })) as CallToolResult;
+    expect(byTrace.structuredContent).toMatchObject({ services: ["runner", "router", "modal"], span_count: 6 });
+    expect(text(byTrace)).toMatch(/modal\.run_inference ok/);
+  });
+
+  it("turns bad input into isError results and keeps running", async () => {
+    const wrongType = (await client.callTool({ name: "get_trace", arguments: { trace_id: 42 } })) as CallToolResult;
+    expect(wrongType.isError).toBe(true);
+    expect(text(wrongType)).toMatch(/trace_id/);
+    const tooMany = (await client.callTool({ name: "get_trace", arguments: { trace_id: "x", max_spans: 100000 } })) as CallToolResult;
+    expect(tooMany.isError).toBe(true);
+    expect(text(tooMany)).toMatch(/max_spans/);
+    const neither = (await client.callTool({ name: "get_trace", arguments: {} })) as CallToolResult;
+    expect(neither.isError).toBe(true);
+    const unknown = (await client.callTool({ name: "get_trace", arguments: { trace_id: "nope" } })) as CallToolResult;
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toMatch(/Recent failing spans/);
+    // still alive
+    const again = (await client.callTool({ name: "get_trace", arguments: { job_id: readDemoManifest(demoDir)!.examples.successJobId } })) as CallToolResult;
+    expect(again.isError).toBeFalsy();
+  });
+});
+
+describe("stdout carries nothing but the protocol", () => {
+  it("every stdout line is a JSON-RPC message, while diagnostics go to stderr", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "trace-doctor-stdout-"));
+    const child = spawn(process.execPath, [SERVER], { env: baseEnv({ TRACE_DOCTOR_DEMO_DIR: join(dir, "demo") }), stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const send = (msg: object) => child.stdin.write(`${JSON.stringify(msg)}\n`);
+    send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
+    send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    send({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+    send({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "get_trace", arguments: { trace_id: "missing" } } });
+    send({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "get_trace", arguments: { max_spans: "lots" } } });
+    const deadline = Date.now() + 30_000;
+    while (!stdout.includes('"id":4') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.stdin.end();
+    await new Promise((r) => child.once("exit", r));
+    rmSync(dir, { recursive: true, force: true });
+
+    const lines = stdout.split("\n").filter((l) => l.trim());
+    expect(lines.length).toBe(4);
+    for (const line of lines) expect(JSON.parse(line)).toHaveProperty("jsonrpc", "2.0");
+    expect(stderr).toMatch(/DEMO dataset/);
+  });
+});
+
+const postgresReady = await requirePostgresOrSkip();
+
+describe.runIf(postgresReady)("stdio server on Postgres (DATABASE_URL)", () => {
+  const schema = `td_e2e_${process.pid}`;
+  const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
+  let client: Client;
+  let manifest: ReturnType<typeof generateDemoDataset>["manifest"];
+  beforeAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+    await applySchema(admin, `${schema}.trace_spans`);
+    const data = generateDemoDataset({ now: new Date() });
+    manifest = data.manifest;
+    await insertSpans(admin, data.rows, `${schema}.trace_spans`);
+    client = await connect({ DATABASE_URL: TEST_DATABASE_URL!, TRACE_DOCTOR_TABLE: `${schema}.trace_spans` });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  });
+
+  it("reads the user's table, not demo data", () => {
+    expect(client.getInstructions()).not.toMatch(/DEMO DATA/);
+    expect(client.getInstructions()).toMatch(/Postgres at 127\.0\.0\.1/);
+  });
+
+  it("returns trees by job_id and by trace_id", async () => {
+    const byJob = (await client.callTool({ name: "get_trace", arguments: { job_id: manifest.examples.linkedByJobIdJobId } })) as CallToolResult;
+    expect(byJob.structuredContent).toMatchObject({ services: ["runner", "router", "modal"] });
+    expect((byJob.structuredContent as { trace_ids: string[] }).trace_ids).toHaveLength(2);
+    const byTrace = (await client.callTool({ name: "get_trace", arguments: { trace_id: manifest.examples.immediateFailureTraceId } })) as CallToolResult;
+    expect(byTrace.structuredContent).toMatchObject({ services: ["runner"], status_counts: { failed: 2 } });
+  });
+
+  it("never shows the connection password, even in errors", async () => {
+    const c = await connect({ DATABASE_URL: "postgres://postgres:hunter2@127.0.0.1:1/none", TRACE_DOCTOR_TABLE: "trace_spans" });
+    const r = (await c.callTool({ name: "get_trace", arguments: { trace_id: "x" } })) as CallToolResult;
+    await c.close();
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/Cannot connect to Postgres at 127\.0\.0\.1:1/);
+    expect(text(r)).not.toContain("hunter2");
+  });
+});
