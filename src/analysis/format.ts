@@ -9,12 +9,11 @@ export function formatMs(ms: number | null): string {
   if (a < 1) return `${sign}${a.toFixed(1)}ms`;
   if (a < 1000) return `${sign}${Math.round(a)}ms`;
   if (a < 60_000) return `${sign}${(a / 1000).toFixed(a < 10_000 ? 2 : 1)}s`;
-  if (a < 3_600_000) {
-    const m = Math.floor(a / 60_000);
-    return `${sign}${m}m${String(Math.round((a - m * 60_000) / 1000)).padStart(2, "0")}s`;
-  }
-  const h = Math.floor(a / 3_600_000);
-  return `${sign}${h}h${String(Math.round((a - h * 3_600_000) / 60_000)).padStart(2, "0")}m`;
+  // Round to the last unit shown first, so 119.7s carries into 2m00s instead of printing 1m60s.
+  const s = Math.round(a / 1000);
+  if (s < 3600) return `${sign}${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  const m = Math.round(a / 60_000);
+  return `${sign}${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }
 
 /** Offsets carry an explicit sign so skew (a negative offset) stands out. */
@@ -37,8 +36,13 @@ export function quoteData(value: unknown, max = 200): string {
 }
 
 /** Metadata values that are plain ids or words need no quotes; anything else is quoted. */
-export function formatMetadataValue(value: unknown, max = 80): string {
+export function formatDataValue(value: unknown, max = 80): string {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (typeof value === "string" && /^[\w.:@/+-]{1,80}$/.test(value)) return value;
   return quoteData(value, max);
+}
+
+/** service.operation as written by the services: plain names print bare, anything odd is quoted. */
+export function formatHop(service: string, operation: string): string {
+  return `${formatDataValue(service)}.${formatDataValue(operation)}`;
 }

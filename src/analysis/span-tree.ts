@@ -103,7 +103,8 @@ function linkParents(nodes: SpanNode[]): void {
     if (!parentId || n.flags.includes("duplicate_span_id")) continue;
     const parent = inTrace.get(`${n.span.traceId}\u0000${parentId}`) ?? anyTrace.get(parentId);
     if (!parent || parent === n) {
-      n.flags.push("orphan");
+      // A span naming itself as parent is a loop of one, not a span whose parent is missing.
+      n.flags.push(parent === n ? "parent_cycle" : "orphan");
       continue;
     }
     n.parent = parent;
@@ -290,7 +291,8 @@ function markCriticalPath(roots: SpanNode[]): void {
     let cursor = end;
     for (const c of kids) {
       const cEnd = Math.min(c.layoutEndMs, end);
-      if (cEnd > cursor || cEnd <= n.span.startMs) continue;
+      // A child that starts after this span ended (fire-and-forget, or skew) did not hold it up.
+      if (cEnd > cursor || cEnd <= n.span.startMs || c.span.startMs >= end) continue;
       stack.push(c);
       cursor = Math.max(c.span.startMs, n.span.startMs);
     }

@@ -4,7 +4,7 @@
 import { isFailureStatus, knownEndMs } from "./span.js";
 import type { HiddenGroup, PrunedTrace } from "./prune.js";
 import type { SpanFlag, SpanNode, SpanTree } from "./span-tree.js";
-import { formatMs, isoTime } from "./format.js";
+import { formatDataValue, formatHop, formatMs, isoTime } from "./format.js";
 
 export type MetadataMode = "changed" | "all" | "none";
 
@@ -27,7 +27,10 @@ export interface ReportSpan {
 }
 
 export interface ReportGroup {
-  parent_span_id: string;
+  /** Absent for roots that did not fit. */
+  parent_span_id?: string;
+  /** Present when several kinds of span were merged into this row. */
+  kinds?: number;
   service: string;
   operation: string;
   count: number;
@@ -56,6 +59,8 @@ export interface TraceReport {
   truncated: boolean;
   findings: string[];
   focus_span_id?: string;
+  /** Spans in the focused subtree (what shown_spans and hidden_spans count). */
+  focus_span_count?: number;
 }
 
 const LIST_CAP = 25;
@@ -100,7 +105,10 @@ export function buildTraceReport(
     truncated: pruned.hiddenSpans > 0,
     findings: findings(tree),
   };
-  if (options.focus) report.focus_span_id = options.focus.span.spanId;
+  if (options.focus) {
+    report.focus_span_id = options.focus.span.spanId;
+    report.focus_span_count = pruned.totalSpans;
+  }
   return report;
 }
 
@@ -153,7 +161,8 @@ function sameAsAncestor(n: SpanNode, key: string, value: unknown): boolean {
 
 function reportGroup(g: HiddenGroup, traceStart: number): ReportGroup {
   return {
-    parent_span_id: g.parent.span.spanId,
+    ...(g.parent ? { parent_span_id: g.parent.span.spanId } : {}),
+    ...(g.kinds > 1 ? { kinds: g.kinds } : {}),
     service: g.service,
     operation: g.operation,
     count: g.count,
@@ -170,7 +179,7 @@ function reportGroup(g: HiddenGroup, traceStart: number): ReportGroup {
 function findings(tree: SpanTree): string[] {
   const out: string[] = [];
   const ids = (list: SpanNode[]) =>
-    list.slice(0, 5).map((n) => n.span.spanId).join(", ") + (list.length > 5 ? ` and ${list.length - 5} more` : "");
+    list.slice(0, 5).map((n) => formatDataValue(n.span.spanId)).join(", ") + (list.length > 5 ? ` and ${list.length - 5} more` : "");
   const flagged = (flag: SpanFlag) => tree.nodes.filter((n) => n.flags.includes(flag));
 
   const failed = tree.nodes.filter((n) => isFailureStatus(n.span.status));
@@ -179,7 +188,7 @@ function findings(tree: SpanTree): string[] {
     out.push(
       `${failed.length} span(s) failed; the deepest failure(s), where the error starts: ${deepest
         .slice(0, 5)
-        .map((n) => `${n.span.service}.${n.span.operation} ${n.span.spanId} (${n.span.status}, ${formatMs(knownEndMs(n.span) === null ? null : knownEndMs(n.span)! - n.span.startMs)})`)
+        .map((n) => `${formatHop(n.span.service, n.span.operation)} ${formatDataValue(n.span.spanId)} (${formatDataValue(n.span.status)}, ${formatMs(knownEndMs(n.span) === null ? null : knownEndMs(n.span)! - n.span.startMs)})`)
         .join("; ")}${deepest.length > 5 ? ` and ${deepest.length - 5} more` : ""}.`,
     );
   }
@@ -198,7 +207,7 @@ function findings(tree: SpanTree): string[] {
   const linked = tree.nodes.filter((n) => n.linkedBy);
   for (const n of linked.slice(0, 5)) {
     out.push(
-      `${n.span.service}.${n.span.operation} ${n.span.spanId} is in another trace (${n.span.traceId}); it was joined under ${n.parent?.span.service}.${n.parent?.span.operation} ${n.parent?.span.spanId} by ${n.linkedBy} and time, since trace_id was not propagated.`,
+      `${formatHop(n.span.service, n.span.operation)} ${formatDataValue(n.span.spanId)} is in another trace (${formatDataValue(n.span.traceId)}); it was joined under ${n.parent ? `${formatHop(n.parent.span.service, n.parent.span.operation)} ${formatDataValue(n.parent.span.spanId)}` : "?"} by ${n.linkedBy} and time, since trace_id was not propagated.`,
     );
   }
   if (tree.roots.length > 1) {

@@ -2,7 +2,7 @@
 // happened" in a few lines, then one line per span (offset, duration, self time, service.operation,
 // status, what is odd, the metadata that changed), then what was left out and how to get it.
 
-import { formatMetadataValue, formatMs, formatOffset, quoteData } from "./format.js";
+import { formatDataValue, formatHop, formatMs, formatOffset, quoteData } from "./format.js";
 import type { ReportGroup, ReportSpan, TraceReport } from "./trace-report.js";
 
 const STATUS_WORD: Record<string, string> = { completed: "ok", ok: "ok", success: "ok" };
@@ -36,7 +36,7 @@ export function renderWaterfall(report: TraceReport, options: { maxSpansHint: nu
     lines.push(
       `Critical path time by span (self): ${bySelf
         .slice(0, 5)
-        .map((c) => `${c.service}.${c.operation} ${formatMs(c.self_ms!)} (${Math.round((100 * c.self_ms!) / total)}%)`)
+        .map((c) => `${formatHop(c.service, c.operation)} ${formatMs(c.self_ms!)} (${Math.round((100 * c.self_ms!) / total)}%)`)
         .join(", ")}${bySelf.length > 5 ? `, +${bySelf.length - 5} more` : ""}`,
     );
   }
@@ -49,6 +49,7 @@ export function renderWaterfall(report: TraceReport, options: { maxSpansHint: nu
 
   const groupsByParent = new Map<string, ReportGroup[]>();
   for (const g of report.collapsed) {
+    if (g.parent_span_id === undefined) continue;
     const list = groupsByParent.get(g.parent_span_id) ?? [];
     list.push(g);
     groupsByParent.set(g.parent_span_id, list);
@@ -67,11 +68,12 @@ export function renderWaterfall(report: TraceReport, options: { maxSpansHint: nu
     open.push(s);
   }
   closeUntil(0);
+  for (const g of report.collapsed) if (g.parent_span_id === undefined) lines.push(groupLine(g, 0));
 
   if (report.truncated) {
     lines.push(
       "",
-      `Shown ${report.shown_spans} of ${report.span_count} spans; ${report.hidden_spans} hidden in ${report.collapsed.length} collapsed group(s) (×N lines). ` +
+      `Shown ${report.shown_spans} of ${report.focus_span_count ?? report.span_count} spans${report.focus_span_id ? " in the subtree" : ""}; ${report.hidden_spans} hidden in ${report.collapsed.length} collapsed group(s) (×N lines). ` +
         `Kept first: roots, failed spans and their ancestors, the critical path, flagged spans. ` +
         `To see more: get_trace again with max_spans up to ${options.maxSpansHint}, or focus_span_id=<a span id above> for one subtree.`,
     );
@@ -84,17 +86,18 @@ function spanLine(s: ReportSpan): string {
     formatOffset(s.offset_ms).padStart(7),
     formatMs(s.duration_ms ?? null).padStart(8),
     (s.self_ms === undefined ? "" : formatMs(s.self_ms)).padStart(6),
-    ` ${s.critical ? "*" : " "}${"  ".repeat(s.depth)}${s.service}.${s.operation} ${statusWord(s.status)}`,
+    ` ${s.critical ? "*" : " "}${"  ".repeat(s.depth)}${formatHop(s.service, s.operation)} ${formatDataValue(statusWord(s.status))}`,
   ];
   let line = parts.join(" ");
-  line += ` #${s.span_id}`;
+  line += ` #${formatDataValue(s.span_id)}`;
   const notes = (s.flags ?? []).filter((f) => f !== "unfinished" || s.status !== "unfinished").map((f) => FLAG_WORD[f] ?? f);
-  if (s.linked_by) notes.push(`trace ${s.trace_id}, joined by ${s.linked_by}`);
+  if (s.linked_by) notes.push(`trace ${formatDataValue(s.trace_id)}, joined by ${s.linked_by}`);
   if (notes.length) line += ` [${notes.join("; ")}]`;
   if (s.error) line += ` error=${quoteData(s.error)}`;
   if (s.metadata) {
     line += ` {${Object.entries(s.metadata)
-      .map(([k, v]) => `${k}=${formatMetadataValue(v)}`)
+      // Keys are written by the services too: a key with a newline or a brace must not break the line.
+      .map(([k, v]) => `${formatDataValue(k)}=${formatDataValue(v)}`)
       .join(" ")}}`;
   }
   return line;
@@ -107,6 +110,6 @@ function groupLine(g: ReportGroup, depth: number): string {
     formatOffset(g.offset_ms).padStart(7),
     formatMs(g.total_ms).padStart(8),
     "".padStart(6),
-    `  ${"  ".repeat(depth)}×${g.count} ${g.service}.${g.operation} hidden (p50 ${formatMs(g.p50_ms ?? null)}, total ${formatMs(g.total_ms)}${failed}${below}; e.g. #${g.sample_span_ids[0]})`,
+    `  ${"  ".repeat(depth)}×${g.count} ${g.kinds ? `spans of ${g.kinds} other kinds` : formatHop(g.service, g.operation)}${g.parent_span_id ? "" : " (roots)"} hidden (p50 ${formatMs(g.p50_ms ?? null)}, total ${formatMs(g.total_ms)}${failed}${below}; e.g. #${formatDataValue(g.sample_span_ids[0])})`,
   ].join(" ");
 }

@@ -85,7 +85,8 @@ export const getTraceOutput = z.object({
   ),
   collapsed: z.array(
     z.object({
-      parent_span_id: z.string(),
+      parent_span_id: z.string().optional(),
+      kinds: z.number().optional(),
       service: z.string(),
       operation: z.string(),
       count: z.number(),
@@ -103,6 +104,7 @@ export const getTraceOutput = z.object({
   read_truncated: z.boolean().describe("True when the trace had more spans than the server reads for one request (TRACE_DOCTOR_MAX_TRACE_SPANS)."),
   findings: z.array(z.string()),
   focus_span_id: z.string().optional(),
+  focus_span_count: z.number().optional(),
 });
 
 export type GetTraceInput = z.infer<typeof getTraceInput>;
