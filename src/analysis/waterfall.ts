@@ -22,11 +22,11 @@ const FLAG_WORD: Record<string, string> = {
 
 export function renderWaterfall(report: TraceReport, options: { maxSpansHint: number }): string {
   const lines: string[] = [];
-  const traces = report.trace_ids.length === 1 ? `Trace ${report.trace_ids[0]}` : `Traces ${report.trace_ids.join(", ")}`;
+  const traces = report.trace_ids.length === 1 ? `Trace ${formatDataValue(report.trace_ids[0])}` : `Traces ${report.trace_ids.map((t) => formatDataValue(t)).join(", ")}`;
   lines.push(
     `${traces} · ${report.span_count} spans · ${formatMs(report.duration_ms)} · started ${report.start_time}`,
-    `Services: ${report.services.join(", ")} · status: ${Object.entries(report.status_counts)
-      .map(([s, c]) => `${s} ${c}`)
+    `Services: ${report.services.map((s) => formatDataValue(s)).join(", ")} · status: ${Object.entries(report.status_counts)
+      .map(([s, c]) => `${formatDataValue(s)} ${c}`)
       .join(", ")}`,
   );
   if (report.critical_path.length) {
