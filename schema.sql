@@ -24,3 +24,11 @@ CREATE INDEX IF NOT EXISTS trace_spans_trace_id_idx ON trace_spans (trace_id);
 CREATE INDEX IF NOT EXISTS trace_spans_job_id_idx ON trace_spans ((metadata->>'job_id'));
 -- time windows: recent failures, recent traces.
 CREATE INDEX IF NOT EXISTS trace_spans_started_at_idx ON trace_spans (started_at);
+-- list_failed_spans: failing spans (and spans still 'started') by time. Partial, so it stays small;
+-- queries repeat this predicate verbatim so the planner can prove they match it.
+CREATE INDEX IF NOT EXISTS trace_spans_failures_idx ON trace_spans (started_at)
+  WHERE lower(status) IN ('failed', 'error', 'timeout', 'started');
+-- success baselines and per-operation counts: one operation over time.
+CREATE INDEX IF NOT EXISTS trace_spans_operation_idx ON trace_spans (service, operation, started_at);
+-- find_gaps: recent executions (root spans) in a window.
+CREATE INDEX IF NOT EXISTS trace_spans_roots_idx ON trace_spans (started_at) WHERE parent_span_id IS NULL;

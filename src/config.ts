@@ -4,7 +4,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { splitTableName, validateCorrelationKey } from "./store/span-table.js";
+import { splitTableName, validateCorrelationKey } from "./store/span-sql.js";
 
 export interface Config {
   /** Postgres connection string; absent means the embedded demo database. */
@@ -16,6 +16,10 @@ export interface Config {
   /** Most spans get_trace reads for one request. */
   maxTraceSpans: number;
   poolMax: number;
+  /** A failure faster than this is "immediate": too fast for a network round trip. */
+  immediateMs: number;
+  /** A span still 'started' after this long counts as unfinished. */
+  unfinishedAfterMs: number;
 }
 
 const positiveInt = (name: string, fallback: number, max: number) =>
@@ -46,6 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     TRACE_DOCTOR_DEMO_DIR: z.string().optional(),
     TRACE_DOCTOR_MAX_TRACE_SPANS: positiveInt("TRACE_DOCTOR_MAX_TRACE_SPANS", 20_000, 1_000_000),
     TRACE_DOCTOR_POOL_MAX: positiveInt("TRACE_DOCTOR_POOL_MAX", 4, 100),
+    TRACE_DOCTOR_IMMEDIATE_MS: positiveInt("TRACE_DOCTOR_IMMEDIATE_MS", 100, 60_000),
+    TRACE_DOCTOR_UNFINISHED_AFTER_MS: positiveInt("TRACE_DOCTOR_UNFINISHED_AFTER_MS", 600_000, 7 * 86_400_000),
   });
   const parsed = schema.safeParse(env);
   if (!parsed.success) throw new Error(`Invalid settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
@@ -72,5 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoDir: e.TRACE_DOCTOR_DEMO_DIR?.trim() || defaultDemoDir(env),
     maxTraceSpans: e.TRACE_DOCTOR_MAX_TRACE_SPANS,
     poolMax: e.TRACE_DOCTOR_POOL_MAX,
+    immediateMs: e.TRACE_DOCTOR_IMMEDIATE_MS,
+    unfinishedAfterMs: e.TRACE_DOCTOR_UNFINISHED_AFTER_MS,
   };
 }

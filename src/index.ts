@@ -38,7 +38,13 @@ async function serve(config: Config): Promise<void> {
     logInfo(`DATABASE_URL is not set: serving the DEMO dataset (${demo.manifest.spans} made-up spans), ${demo.how}. Set DATABASE_URL to read your own trace_spans.`);
   }
   const spans = new SpanTable(db, config.table, config.correlationKeys);
-  const server = createServer({ spans, dataSource: { kind, label: db.label }, maxTraceSpans: config.maxTraceSpans });
+  const server = createServer({
+    spans,
+    dataSource: { kind, label: db.label },
+    maxTraceSpans: config.maxTraceSpans,
+    immediateMs: config.immediateMs,
+    unfinishedAfterMs: config.unfinishedAfterMs,
+  });
   const transport = new StdioServerTransport();
   let closing = false;
   const shutdown = async () => {

@@ -2,16 +2,19 @@
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { getTrace, getTraceDescription, getTraceInput, getTraceOutput } from "./tools/get-trace.js";
-import type { SpanReader } from "./store/span-table.js";
+import { listFailedSpans, listFailedSpansDescription, listFailedSpansInput, listFailedSpansOutput } from "./tools/list-failed-spans.js";
+import type { SpanTable } from "./store/span-table.js";
 
 export const SERVER_NAME = "trace-doctor";
 export const SERVER_VERSION = "0.1.0";
 
 export interface ServerContext {
-  spans: SpanReader;
+  spans: SpanTable;
   /** Where the spans come from, said in the instructions (demo data must never pass for the user's). */
   dataSource: { kind: "postgres" | "demo"; label: string };
   maxTraceSpans: number;
+  immediateMs: number;
+  unfinishedAfterMs: number;
 }
 
 export function instructionsFor(context: ServerContext): string {
@@ -43,6 +46,17 @@ export function createServer(context: ServerContext): McpServer {
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     (input) => getTrace(context.spans, input, { maxTraceSpans: context.maxTraceSpans }),
+  );
+  server.registerTool(
+    "list_failed_spans",
+    {
+      title: "List failed spans",
+      description: listFailedSpansDescription,
+      inputSchema: listFailedSpansInput,
+      outputSchema: listFailedSpansOutput,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    (input) => listFailedSpans(context.spans, input, { immediateMs: context.immediateMs, unfinishedAfterMs: context.unfinishedAfterMs }),
   );
   return server;
 }

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { quoteTableName, splitTableName } from "./span-table.js";
+import { quoteTableName, splitTableName } from "./span-sql.js";
 
 /** Anything that can run a parameterised statement: a pg Pool or Client, or PGlite. */
 export interface SqlExecutor {
