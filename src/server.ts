@@ -2,6 +2,7 @@
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { getTrace, getTraceDescription, getTraceInput, getTraceOutput } from "./tools/get-trace.js";
+import { findGapsDescription, findGapsInput, findGapsOutput, findGapsTool } from "./tools/find-gaps.js";
 import { listFailedSpans, listFailedSpansDescription, listFailedSpansInput, listFailedSpansOutput } from "./tools/list-failed-spans.js";
 import type { SpanTable } from "./store/span-table.js";
 
@@ -57,6 +58,17 @@ export function createServer(context: ServerContext): McpServer {
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     (input) => listFailedSpans(context.spans, input, { immediateMs: context.immediateMs, unfinishedAfterMs: context.unfinishedAfterMs }),
+  );
+  server.registerTool(
+    "find_gaps",
+    {
+      title: "Find gaps",
+      description: findGapsDescription,
+      inputSchema: findGapsInput,
+      outputSchema: findGapsOutput,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    (input) => findGapsTool(context.spans, input, { maxTraceSpans: context.maxTraceSpans }),
   );
   return server;
 }

@@ -46,3 +46,8 @@ export function formatDataValue(value: unknown, max = 80): string {
 export function formatHop(service: string, operation: string): string {
   return `${formatDataValue(service)}.${formatDataValue(operation)}`;
 }
+
+/** A label built from span names (an edge "a.b → c.d"): bare unless it holds quotes or control characters. */
+export function formatLabel(text: string): string {
+  return /^[^\x00-\x1f"\\\u2028\u2029]{1,300}$/.test(text) ? text : quoteData(text, 300);
+}

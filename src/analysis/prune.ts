@@ -4,7 +4,7 @@
 // so repeated siblings collapse into one line and nothing disappears without a trace.
 
 import { isFailureStatus } from "./span.js";
-import type { SpanNode, SpanTree } from "./span-tree.js";
+import { subtreeNodes, type SpanNode, type SpanTree } from "./span-tree.js";
 
 export interface HiddenGroup {
   /** The shown span these hidden children hang under; null for roots that did not fit. */
@@ -126,16 +126,6 @@ function duration(n: SpanNode): number {
   return n.layoutEndMs - n.span.startMs;
 }
 
-export function subtreeNodes(root: SpanNode): SpanNode[] {
-  const out: SpanNode[] = [];
-  const stack = [root];
-  while (stack.length) {
-    const n = stack.pop()!;
-    out.push(n);
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
-  }
-  return out;
-}
 
 /** Past this many kinds of hidden children under one parent, the rarest kinds share one line. */
 export const MAX_GROUPS_PER_PARENT = 6;

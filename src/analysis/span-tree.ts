@@ -214,6 +214,18 @@ function depthMap(roots: SpanNode[]): Map<SpanNode, number> {
   return depth;
 }
 
+/** A span and everything below it, depth-first. */
+export function subtreeNodes(root: SpanNode): SpanNode[] {
+  const out: SpanNode[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
+    out.push(n);
+    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
+  }
+  return out;
+}
+
 /** Pre-order walk that also sets depth; children are visited in their stored order. */
 export function depthFirst(roots: readonly SpanNode[]): SpanNode[] {
   const out: SpanNode[] = [];

@@ -3,19 +3,15 @@
 
 import { z } from "zod";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { Span } from "../analysis/span.js";
 import { buildSpanTree } from "../analysis/span-tree.js";
 import { pruneTrace } from "../analysis/prune.js";
 import { buildTraceReport, type TraceReport } from "../analysis/trace-report.js";
 import { renderWaterfall } from "../analysis/waterfall.js";
-import { formatMs, isoTime } from "../analysis/format.js";
 import type { SpanReader } from "../store/span-table.js";
+import { lookupTrace, notFoundMessage } from "./trace-lookup.js";
 import { toolError, toolErrorFrom, toolResult } from "./result.js";
 
 export const MAX_SPANS_LIMIT = 500;
-const MAX_TRACES_PER_JOB = 20;
-/** Hops linked by a correlation key are pulled in when they start within this margin of the trace. */
-const LINK_MARGIN_MS = 60_000;
 
 export const getTraceInput = z.object({
   trace_id: z.string().trim().min(1).max(200).optional().describe("The trace id (trace_spans.trace_id). Give this or job_id."),
@@ -124,8 +120,8 @@ export async function getTrace(spans: SpanReader, input: GetTraceInput, options:
     );
   }
   try {
-    const found = await resolve(spans, input, options.maxTraceSpans);
-    if (!found) return toolError(await notFoundMessage(spans, input));
+    const found = await lookupTrace(spans, input, options.maxTraceSpans);
+    if (!found) return toolError(await notFoundMessage(spans, input.trace_id ?? input.job_id!));
     const { loaded, resolved } = found;
 
     const tree = buildSpanTree(loaded.spans, { correlationKeys: [...spans.correlationKeys] });
@@ -153,90 +149,3 @@ export async function getTrace(spans: SpanReader, input: GetTraceInput, options:
   }
 }
 
-interface Resolution {
-  loaded: { spans: Span[]; truncated: boolean };
-  resolved: GetTraceOutput["resolved"];
-}
-
-/** Find the spans asked for; an id given as the wrong kind is tried as the other kind before giving up. */
-async function resolve(spans: SpanReader, input: GetTraceInput, limit: number): Promise<Resolution | null> {
-  if (input.trace_id) {
-    const loaded = await spans.spansOfTraces([input.trace_id], limit);
-    if (loaded.spans.length) {
-      return { loaded: input.include_linked ? await withLinkedHops(spans, loaded, limit) : loaded, resolved: { by: "trace_id", value: input.trace_id } };
-    }
-    const asJob = await byCorrelation(spans, input.trace_id, limit);
-    if (asJob) {
-      asJob.resolved.note = `No trace has id ${input.trace_id}, but it is the ${asJob.resolved.key} of ${asJob.traceCount} trace(s): showing those.`;
-      return asJob;
-    }
-    return null;
-  }
-  const job = input.job_id!;
-  const byJob = await byCorrelation(spans, job, limit);
-  if (byJob) return byJob;
-  const asTrace = await spans.spansOfTraces([job], limit);
-  if (asTrace.spans.length) {
-    return {
-      loaded: input.include_linked ? await withLinkedHops(spans, asTrace, limit) : asTrace,
-      resolved: { by: "trace_id", value: job, note: `No span has ${spans.correlationKeys.join("/")} = ${job}, but it is a trace id: showing that trace.` },
-    };
-  }
-  return null;
-}
-
-async function byCorrelation(spans: SpanReader, value: string, limit: number): Promise<(Resolution & { traceCount: number }) | null> {
-  for (const key of spans.correlationKeys) {
-    const traceIds = await spans.traceIdsByCorrelation(key, value, MAX_TRACES_PER_JOB + 1);
-    if (!traceIds.length) continue;
-    const loaded = await spans.spansOfTraces(traceIds.slice(0, MAX_TRACES_PER_JOB), limit);
-    const note =
-      traceIds.length > MAX_TRACES_PER_JOB
-        ? `${key} ${value} has more than ${MAX_TRACES_PER_JOB} traces; showing the ${MAX_TRACES_PER_JOB} most recent.`
-        : undefined;
-    return { loaded, resolved: { by: "job_id", value, key, ...(note ? { note } : {}) }, traceCount: Math.min(traceIds.length, MAX_TRACES_PER_JOB) };
-  }
-  return null;
-}
-
-/** Hops in other trace ids that share this trace's job_id and overlap it in time. */
-async function withLinkedHops(spans: SpanReader, loaded: { spans: Span[]; truncated: boolean }, limit: number) {
-  const own = new Set(loaded.spans.map((s) => s.traceId));
-  const fromMs = Math.min(...loaded.spans.map((s) => s.startMs)) - LINK_MARGIN_MS;
-  const toMs = Math.max(...loaded.spans.map((s) => s.endMs ?? s.startMs)) + LINK_MARGIN_MS;
-  const linked = new Set<string>();
-  for (const key of spans.correlationKeys) {
-    const values = [...new Set(loaded.spans.map((s) => s.metadata[key]).filter((v) => v !== undefined && v !== null && v !== ""))].slice(0, 5);
-    for (const value of values) {
-      for (const id of await spans.traceIdsByCorrelation(key, String(value), 10, { fromMs, toMs })) if (!own.has(id)) linked.add(id);
-    }
-  }
-  if (!linked.size || loaded.truncated) return loaded;
-  const extra = await spans.spansOfTraces([...linked], Math.max(1, limit - loaded.spans.length));
-  return { spans: [...loaded.spans, ...extra.spans], truncated: extra.truncated };
-}
-
-async function notFoundMessage(spans: SpanReader, input: GetTraceInput): Promise<string> {
-  const id = input.trace_id ?? input.job_id!;
-  const lines = [
-    `No spans found for ${JSON.stringify(id)}: it is neither a trace_id nor a ${spans.correlationKeys.join("/")} value in span metadata. Check the id is complete (not a shortened prefix).`,
-  ];
-  const recent = onePerTrace(await spans.recentFailures(25).catch(() => [])).slice(0, 5);
-  if (recent.length) {
-    lines.push("Recent failing spans you could ask about instead (get_trace with trace_id or job_id):");
-    for (const f of recent) {
-      const corr = Object.entries(f.correlation)
-        .map(([k, v]) => ` ${k}=${v}`)
-        .join("");
-      lines.push(`- trace_id=${f.traceId}${corr} · ${f.service}.${f.operation} ${f.status} at ${isoTime(f.startMs)} (${formatMs(Date.now() - f.startMs)} ago)`);
-    }
-  } else {
-    lines.push("No failing spans in the last 7 days either; list_failed_spans can search other windows.");
-  }
-  return lines.join("\n");
-}
-
-function onePerTrace<T extends { traceId: string }>(items: T[]): T[] {
-  const seen = new Set<string>();
-  return items.filter((i) => !seen.has(i.traceId) && seen.add(i.traceId));
-}

@@ -1,8 +1,8 @@
 // Tests for pruneTrace: what is kept when a trace is cut to a budget, that group rows count against
 // the budget, how hidden siblings are summarised, and focusing on one subtree.
 import { describe, it, expect } from "vitest";
-import { buildSpanTree, type SpanNode } from "../../src/analysis/span-tree.js";
-import { MAX_GROUPS_PER_PARENT, pruneTrace, subtreeNodes, type PrunedTrace } from "../../src/analysis/prune.js";
+import { buildSpanTree, subtreeNodes, type SpanNode } from "../../src/analysis/span-tree.js";
+import { MAX_GROUPS_PER_PARENT, pruneTrace, type PrunedTrace } from "../../src/analysis/prune.js";
 import type { Span } from "../../src/analysis/span.js";
 import { ids, nodeById, runnerRouterModal, span } from "./span-builder.js";
 

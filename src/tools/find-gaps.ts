@@ -1,0 +1,262 @@
+// find_gaps: where time or hops went missing. For one execution (trace_id or job_id): missing hops
+// against successful executions of the same root operation, slow hand-offs, idle and untraced time,
+// orphans, unfinished spans, clock skew. Without an id: hand-off delays per service edge and how
+// often each expected hop is missing, over a bounded sample of recent executions.
+
+import { z } from "zod";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { buildSpanTree } from "../analysis/span-tree.js";
+import { aggregateGaps, findGaps, hopOf, learnBaseline, succeeded, type Baseline, type GapThresholds } from "../analysis/gaps.js";
+import { renderGapReport } from "../analysis/gap-report.js";
+import { isoTime } from "../analysis/format.js";
+import { parseWindow, type TimeWindow } from "../analysis/time-window.js";
+import type { SpanReader } from "../store/span-table.js";
+import { loadExecutions, lookupTrace, notFoundMessage } from "./trace-lookup.js";
+import { toolError, toolErrorFrom, toolResult } from "./result.js";
+
+const BASELINE_LOOKBACK_MS = 24 * 3_600_000;
+const BASELINE_SPAN_LIMIT = 50_000;
+
+export const findGapsInput = z.object({
+  trace_id: z.string().trim().min(1).max(200).optional().describe("One execution by trace id. Omit trace_id and job_id for the aggregate view."),
+  job_id: z.string().trim().min(1).max(200).optional().describe("One execution by job id (metadata), joining its hops across trace ids."),
+  since: z.string().max(40).optional().describe("Aggregate view: window start, ISO 8601 or a duration back from now (2h, 7d). Default 24h."),
+  until: z.string().max(40).optional().describe("Aggregate view: window end. Default now."),
+  service: z.string().min(1).max(200).optional().describe("Aggregate view: only edges and hops involving this service."),
+  operation: z.string().min(1).max(200).optional().describe("Aggregate view: only edges and hops involving this operation."),
+  min_gap_ms: z.number().min(0).max(3_600_000).default(50).describe("Ignore idle or untraced gaps shorter than this (default 50)."),
+  slow_handoff_ms: z
+    .number()
+    .min(0)
+    .max(3_600_000)
+    .default(250)
+    .describe("With no baseline for an edge, report hand-offs slower than this (default 250). With one, slow means beyond 1.5× its p95."),
+  sample: z
+    .number()
+    .int()
+    .min(10)
+    .max(2000)
+    .default(300)
+    .describe("Executions to learn from: recent successful ones for a single execution's baseline, recent ones of any outcome for the aggregate (10-2000)."),
+});
+
+export type FindGapsInput = z.infer<typeof findGapsInput>;
+
+const finding = z.object({
+  kind: z.enum(["missing_hop", "slow_handoff", "idle_between_siblings", "untraced_time", "orphan", "unfinished", "clock_skew"]),
+  severity: z.enum(["high", "medium", "low"]),
+  span_ids: z.array(z.string()),
+  trace_ids: z.array(z.string()),
+  offset_ms: z.number().optional(),
+  size_ms: z.number().optional(),
+  edge: z.string().optional(),
+  missing: z.array(z.string()).optional(),
+  sentence: z.string(),
+});
+
+export const findGapsOutput = z.object({
+  mode: z.enum(["trace", "aggregate"]),
+  window: z.object({ since: z.string(), until: z.string() }),
+  resolved: z.object({ by: z.enum(["trace_id", "job_id"]), value: z.string(), key: z.string().optional(), note: z.string().optional() }).optional(),
+  trace_ids: z.array(z.string()).optional(),
+  root: z
+    .object({ span_id: z.string(), service: z.string(), operation: z.string(), status: z.string(), duration_ms: z.number().optional() })
+    .optional(),
+  findings: z.array(finding),
+  findings_truncated: z.boolean(),
+  handoffs: z
+    .array(
+      z.object({
+        edge: z.string(),
+        parent_span_id: z.string(),
+        child_span_id: z.string(),
+        delay_ms: z.number(),
+        linked_by: z.string().optional(),
+        baseline_p50_ms: z.number().optional(),
+        baseline_p95_ms: z.number().optional(),
+      }),
+    )
+    .optional(),
+  expected_hops: z.array(z.object({ hop: z.string(), share: z.number(), present: z.boolean(), usual_offset_ms: z.number() })).optional(),
+  baseline: z.object({ root_operation: z.string(), successful_executions: z.number(), note: z.string().optional() }).optional(),
+  edges: z
+    .array(
+      z.object({
+        edge: z.string(),
+        count: z.number(),
+        p50_ms: z.number(),
+        p95_ms: z.number(),
+        max_ms: z.number(),
+        worst: z.array(z.object({ trace_id: z.string(), parent_span_id: z.string(), child_span_id: z.string(), delay_ms: z.number() })),
+      }),
+    )
+    .optional(),
+  missing_hops: z
+    .array(
+      z.object({
+        root_operation: z.string(),
+        hop: z.string(),
+        expected_share: z.number(),
+        missing_in: z.number(),
+        executions: z.number(),
+        examples: z.array(z.object({ trace_id: z.string(), span_id: z.string() })),
+      }),
+    )
+    .optional(),
+  executions_sampled: z.number().optional(),
+  sample_truncated: z.boolean().optional(),
+  notes: z.array(z.string()),
+});
+
+export type FindGapsOutput = z.infer<typeof findGapsOutput>;
+
+export const findGapsDescription = `Find where time or hops went missing.
+With a trace_id or job_id (one execution): hops that successful executions of the same root operation always have but this one lacks (e.g. "router.inference_request is missing … the request most likely never reached router"), slow hand-offs between services compared with the same edge in successful executions, idle time between sequential spans, untraced time inside a span, orphans, spans that never finished, and clock skew — each finding with its span ids, offset, size, severity and one plain sentence; plus every cross-service hand-off with its delay.
+Without an id (aggregate view over a window, default the last 24 h): hand-off delay p50/p95/max per service edge with the worst traces, and how often each expected hop is missing, over a sample of recent executions.
+Hops in other trace ids that share the job_id are joined in, since not every service propagates trace_id. Use after get_trace (to see the tree) or list_failed_spans (to pick a failing job).`;
+
+const MAX_FINDINGS = 30;
+
+export interface FindGapsOptions {
+  maxTraceSpans: number;
+  now?: () => number;
+}
+
+export async function findGapsTool(spans: SpanReader, input: FindGapsInput, options: FindGapsOptions): Promise<CallToolResult> {
+  if (input.trace_id && input.job_id) return toolError("Give trace_id or job_id, not both (or neither, for the aggregate view).");
+  const thresholds: GapThresholds = { minGapMs: input.min_gap_ms, slowHandoffMs: input.slow_handoff_ms, expectedShare: 0.9 };
+  const nowMs = (options.now ?? Date.now)();
+  try {
+    if (input.trace_id || input.job_id) {
+      if (input.since || input.until || input.service || input.operation) {
+        return toolError("since, until, service and operation apply to the aggregate view only: drop them, or drop trace_id/job_id.");
+      }
+      return await oneExecution(spans, input, thresholds, nowMs, options);
+    }
+    let window: TimeWindow;
+    try {
+      window = parseWindow(input.since, input.until, nowMs);
+    } catch (err) {
+      return toolError((err as Error).message);
+    }
+    return await aggregate(spans, input, thresholds, window);
+  } catch (err) {
+    return toolErrorFrom(err);
+  }
+}
+
+async function oneExecution(spans: SpanReader, input: FindGapsInput, t: GapThresholds, nowMs: number, options: FindGapsOptions): Promise<CallToolResult> {
+  const found = await lookupTrace(spans, { trace_id: input.trace_id, job_id: input.job_id, include_linked: true }, options.maxTraceSpans);
+  if (!found) return toolError(await notFoundMessage(spans, input.trace_id ?? input.job_id!));
+  const tree = buildSpanTree(found.loaded.spans, { correlationKeys: [...spans.correlationKeys] });
+  const root = tree.roots[0]!;
+  const rootHop = hopOf(root);
+  const window = { fromMs: root.span.startMs - BASELINE_LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + 3_600_000) };
+
+  const notes: string[] = [];
+  const sampled = await spans.recentRoots({ window, limit: input.sample, service: root.span.service, operation: root.span.operation, successOnly: true });
+  const own = new Set(tree.traceIds);
+  const { executions } = await loadExecutions(spans, sampled.roots.filter((r) => !own.has(r.traceId)), window, BASELINE_SPAN_LIMIT);
+  const successes = executions.filter((e) => hopOf(e) === rootHop && succeeded(e));
+  let baseline: Baseline | null = null;
+  if (successes.length >= 5) baseline = learnBaseline(rootHop, successes);
+  else notes.push(`Only ${successes.length} successful ${rootHop} execution(s) in the 24 h before this one: too few to learn which hops to expect, so missing hops are not judged.`);
+  if (tree.roots.length > 1) notes.push(`The spans form ${tree.roots.length} separate trees; findings are about all of them, expected hops about the first (${rootHop}).`);
+  if (found.loaded.truncated) notes.push(`The execution has more spans than TRACE_DOCTOR_MAX_TRACE_SPANS; only the first were read.`);
+
+  const analysis = findGaps(tree, baseline, t);
+  const end = root.span.endMs ?? (root.span.durationMs !== null ? root.span.startMs + root.span.durationMs : null);
+  const output: FindGapsOutput = {
+    mode: "trace",
+    window: { since: isoTime(window.fromMs), until: isoTime(window.toMs) },
+    resolved: found.resolved,
+    trace_ids: tree.traceIds,
+    root: {
+      span_id: root.span.spanId,
+      service: root.span.service,
+      operation: root.span.operation,
+      status: root.flags.includes("unfinished") ? "unfinished" : root.span.status,
+      ...(end !== null && { duration_ms: Math.round((end - root.span.startMs) * 10) / 10 }),
+    },
+    findings: analysis.findings.slice(0, MAX_FINDINGS),
+    findings_truncated: analysis.findings.length > MAX_FINDINGS,
+    handoffs: analysis.handoffs.slice(0, 50),
+    expected_hops: analysis.expectedHops,
+    baseline: baseline
+      ? { root_operation: rootHop, successful_executions: baseline.executions, ...(sampled.more ? { note: `the ${baseline.executions} most recent` } : {}) }
+      : { root_operation: rootHop, successful_executions: successes.length, note: "too few to judge missing hops" },
+    notes,
+  };
+  return toolResult(output, renderGapReport(output));
+}
+
+async function aggregate(spans: SpanReader, input: FindGapsInput, t: GapThresholds, window: TimeWindow): Promise<CallToolResult> {
+  const sampled = await spans.recentRoots({ window, limit: input.sample });
+  const { executions, truncated } = await loadExecutions(spans, sampled.roots, window, BASELINE_SPAN_LIMIT);
+  const result = aggregateGaps(executions, t);
+  const involves = (hop: { service: string; operation: string }) =>
+    (!input.service || hop.service === input.service) && (!input.operation || hop.operation === input.operation);
+  const notes: string[] = [];
+  if (sampled.more) {
+    notes.push(
+      `Sampled the ${sampled.roots.length} most recent root spans of the window (${result.executions} executions once hops joined by job_id were merged); raise sample (up to 2000) to look further back.`,
+    );
+  }
+  if (truncated) notes.push(`The sample's spans exceeded ${BASELINE_SPAN_LIMIT}; later spans were not read.`);
+  const groups = result.groups.filter((g) => g.successful < 5);
+  for (const g of groups) notes.push(`${g.rootHop}: only ${g.successful} successful execution(s) in the sample, too few to learn its expected hops.`);
+
+  const findings = [
+    ...result.unfinished.slice(0, 10).map((n) => ({
+      kind: "unfinished" as const,
+      severity: "high" as const,
+      span_ids: [n.span.spanId],
+      trace_ids: [n.span.traceId],
+      sentence: `${hopOf(n)} ${n.span.spanId} was started and never finished.`,
+    })),
+    ...result.orphans.slice(0, 10).map((n) => ({
+      kind: "orphan" as const,
+      severity: "medium" as const,
+      span_ids: [n.span.spanId],
+      trace_ids: [n.span.traceId],
+      sentence: `${hopOf(n)} ${n.span.spanId} names a parent that is not in the data.`,
+    })),
+  ];
+  const output: FindGapsOutput = {
+    mode: "aggregate",
+    window: { since: isoTime(window.fromMs), until: isoTime(window.toMs) },
+    findings,
+    findings_truncated: result.unfinished.length > 10 || result.orphans.length > 10,
+    edges: result.edges
+      .filter((e) => e.worst.some((h) => involves(h.parent.span) || involves(h.child.span)))
+      .slice(0, 30)
+      .map((e) => ({
+        edge: e.edge,
+        count: e.count,
+        p50_ms: round(e.p50Ms),
+        p95_ms: round(e.p95Ms),
+        max_ms: round(e.maxMs),
+        worst: e.worst.map((h) => ({ trace_id: h.child.span.traceId, parent_span_id: h.parent.span.spanId, child_span_id: h.child.span.spanId, delay_ms: round(h.delayMs) })),
+      })),
+    missing_hops: result.groups.flatMap((g) =>
+      g.missing
+        .filter((m) => involves(m))
+        .map((m) => ({
+          root_operation: g.rootHop,
+          hop: m.hop,
+          expected_share: m.expectedShare,
+          missing_in: m.missingIn,
+          executions: g.executions,
+          examples: m.examples.map((e) => ({ trace_id: e.traceId, span_id: e.spanId })),
+        })),
+    ),
+    executions_sampled: result.executions,
+    sample_truncated: sampled.more,
+    notes,
+  };
+  return toolResult(output, renderGapReport(output));
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
