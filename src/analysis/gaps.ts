@@ -366,12 +366,12 @@ function missingHops(tree: SpanTree, baseline: Baseline, t: GapThresholds, findi
     if (cutOf(m.hop) !== m.hop) continue;
     const parentHop = m.usualParent;
     const parent = parentHop ? present.get(parentHop) : undefined;
-    const [service] = m.hop.split(".");
+    const service = m.service;
     const crossService = parent !== undefined && parent.span.service !== service;
     const after = consequences.get(m.hop) ?? [];
     const pct = Math.round(m.share * 100);
     let sentence = `${formatLabel(m.hop)} is missing: it appears in ${pct}% of ${baseline.executions} successful ${formatLabel(baseline.rootHop)} executions (usually at +${formatMs(m.p50OffsetMs)}${parentHop ? `, under ${formatLabel(parentHop)}` : ""}), and this execution has none.`;
-    if (crossService && parent) {
+    if (crossService && parent && parentHop) {
       const pEnd = knownEndMs(parent.span);
       const outcome = isFailureStatus(parent.span.status)
         ? ` ${formatLabel(parentHop)} ${formatLabel(parent.span.spanId)} is here and ${formatLabel(parent.span.status)} after ${formatMs(pEnd === null ? null : pEnd - parent.span.startMs)}`
