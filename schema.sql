@@ -28,7 +28,8 @@ CREATE INDEX IF NOT EXISTS trace_spans_started_at_idx ON trace_spans (started_at
 -- queries repeat this predicate verbatim so the planner can prove they match it.
 CREATE INDEX IF NOT EXISTS trace_spans_failures_idx ON trace_spans (started_at)
   WHERE lower(status) IN ('failed', 'error', 'timeout', 'started');
--- success baselines and per-operation counts: one operation over time.
-CREATE INDEX IF NOT EXISTS trace_spans_operation_idx ON trace_spans (service, operation, started_at);
+-- success baselines and per-operation counts: one operation over time (status included, so counting
+-- successes and failures is an index-only scan).
+CREATE INDEX IF NOT EXISTS trace_spans_operation_idx ON trace_spans (service, operation, started_at) INCLUDE (status);
 -- find_gaps: recent executions (root spans) in a window.
 CREATE INDEX IF NOT EXISTS trace_spans_roots_idx ON trace_spans (started_at) WHERE parent_span_id IS NULL;

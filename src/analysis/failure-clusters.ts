@@ -83,7 +83,7 @@ export interface ContrastOptions {
   minFailureShare?: number;
   /** ...and its share among failures exceeds its share among successes by at least this. */
   minDifference?: number;
-  /** Keys whose failures mostly carry distinct values (job ids, timestamps) say nothing: skip them. */
+  /** Keys whose failures (or successes) mostly carry distinct values (job ids, timestamps) say nothing: skip them. */
   maxDistinctShare?: number;
   limit?: number;
 }
@@ -107,6 +107,8 @@ export function contrastMetadata(
   for (const [key, values] of failures) {
     if (values.size > 1 && values.size > Math.max(3, maxDistinctShare * failureTotal)) continue;
     const okValues = successes.get(key);
+    // A cluster of one or two failures cannot show a key is an id; its successes can (job_id, timestamps).
+    if (okValues && okValues.size > 1 && okValues.size > Math.max(3, maxDistinctShare * successTotal)) continue;
     for (const [value, n] of values) {
       const failureShare = n / failureTotal;
       const ok = okValues?.get(value) ?? 0;

@@ -48,26 +48,31 @@ export async function runDemoSession(): Promise<void> {
     return result;
   };
 
+  await call("User: executions keep failing. What is failing in the last 24 hours?", "list_failed_spans", {
+    service: "runner",
+    operation: "execute_question",
+    limit: 3,
+  });
   const failing = await call(`User: why did job ${ex.immediateFailureJobId} fail?`, "get_trace", { job_id: ex.immediateFailureJobId });
-  await call("Compare with a job of the same region and model that succeeded before the failures began:", "get_trace", {
-    job_id: ex.successJobId,
-  });
-  await call("A job whose router hop wrote its own trace_id (joined by job_id):", "get_trace", {
-    trace_id: ex.linkedByJobIdRunnerTraceId,
-  });
+  const gaps = await call("Which hops are missing from it, compared with successful executions?", "find_gaps", { job_id: ex.immediateFailureJobId });
+  await call("For contrast, a successful job of the same region and model, before the failures began:", "find_gaps", { job_id: ex.successJobId });
+  await call("A job whose router hop wrote its own trace_id (joined by job_id):", "get_trace", { trace_id: ex.linkedByJobIdRunnerTraceId });
   await call("A mistyped id gets an error the model can act on:", "get_trace", { trace_id: "no-such-trace" });
 
-  const s = failing.structuredContent as { duration_ms: number; services: string[]; failed_span_ids: string[]; trace_ids: string[] } | undefined;
-  if (s) {
+  const trace = failing.structuredContent as { duration_ms: number; services: string[]; failed_span_ids: string[]; trace_ids: string[] } | undefined;
+  const missing = (gaps.structuredContent as { findings: Array<{ kind: string; severity: string; missing?: string[]; span_ids: string[] }> } | undefined)?.findings.find(
+    (f) => f.kind === "missing_hop" && f.severity === "high",
+  );
+  if (trace) {
     banner("What the evidence says about the failing job");
-    const downstream = s.services.filter((svc) => svc !== "runner");
     const lines = [
-      `- Services that wrote spans for this job: ${s.services.join(", ")}${downstream.length ? "" : " — no router or provider span exists"}.`,
-      `- The whole job took ${s.duration_ms} ms${s.duration_ms < 100 ? ": too fast for a network round trip to the router and a model call" : ""}.`,
-      `- Evidence: trace ${s.trace_ids.join(", ")}; failed spans ${s.failed_span_ids.join(", ")}.`,
+      `- Services that wrote spans for this job: ${trace.services.join(", ")}.`,
+      `- The whole job took ${trace.duration_ms} ms${trace.duration_ms < 100 ? ": too fast for a network round trip to the router and a model call" : ""}.`,
     ];
-    if (!downstream.length && s.duration_ms < 100) {
-      lines.push("- Hypothesis to test: the runner's call to the router failed before the request left or reached it (configuration, DNS, connection refused, credentials).");
+    if (missing) lines.push(`- Missing hop: ${missing.missing!.join(" → ")} (successful executions always have it); evidence span ${missing.span_ids.join(", ")}.`);
+    lines.push(`- Evidence: trace ${trace.trace_ids.join(", ")}; failed spans ${trace.failed_span_ids.join(", ")}.`);
+    if (missing && trace.duration_ms < 100) {
+      lines.push("- Hypothesis to test: the runner's call to the router failed before the request reached it (configuration, DNS, connection refused, credentials).");
     }
     process.stdout.write(lines.join("\n") + "\n");
   }

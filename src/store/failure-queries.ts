@@ -221,21 +221,24 @@ export class FailureQueries {
     };
   }
 
-  /** Totals per operation in the same scope (window, service, metadata filters), all statuses. */
+  /** Totals per operation in the same scope (window, metadata filters), all statuses: one index range per operation. */
   async operationCounts(f: FailureFilter, operations: Array<{ service: string; operation: string }>): Promise<OperationCounts[]> {
     if (!operations.length) return [];
     const t = await this.spans.sql();
     const w = new Where();
-    this.scope(t, { ...f, service: undefined, operation: undefined }, w);
     const services = w.param(operations.map((o) => o.service), "::text[]");
     const ops = w.param(operations.map((o) => o.operation), "::text[]");
-    w.add(`(service::text, operation::text) IN (SELECT * FROM unnest(${services}, ${ops}))`);
+    this.scope(t, { ...f, service: undefined, operation: undefined }, w);
     const rows = await this.spans.query(
-      `SELECT service::text AS service, operation::text AS operation, count(*)::int AS total,
-              count(*) FILTER (WHERE lower(status) IN ${FAILURE_STATUS_SQL})::int AS failed,
-              count(*) FILTER (WHERE lower(status) NOT IN ${FAILURE_STATUS_SQL} AND lower(status) <> 'started')::int AS succeeded
-         FROM ${t.from} WHERE ${w.sql}
-        GROUP BY 1, 2`,
+      `SELECT op.service, op.operation, c.total, c.failed, c.succeeded
+         FROM unnest(${services}, ${ops}) AS op(service, operation)
+         CROSS JOIN LATERAL (
+           SELECT count(*)::int AS total,
+                  count(*) FILTER (WHERE lower(status) IN ${FAILURE_STATUS_SQL})::int AS failed,
+                  count(*) FILTER (WHERE lower(status) NOT IN ${FAILURE_STATUS_SQL} AND lower(status) <> 'started')::int AS succeeded
+             FROM ${t.from}
+            WHERE service = op.service AND operation = op.operation AND ${w.sql}
+         ) c`,
       w.params,
     );
     return rows.map((r) => ({

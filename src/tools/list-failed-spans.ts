@@ -186,13 +186,18 @@ export async function listFailedSpans(spans: SpanTable, input: ListFailedSpansIn
       first ? queries.clusters(filter, input.max_clusters, correlationKey, immediateMs) : Promise.resolve({ clusters: [], clusterTotal: 0, failureTotal: 0 }),
       input.limit > 0 ? queries.page(filter, input.limit, after) : Promise.resolve({ spans: [], hasMore: false }),
     ]);
-    const counts = await queries.operationCounts(filter, uniqueOperations(clusterPage.clusters));
-    const clusters: FailureClusterOutput[] = [];
-    for (const [i, c] of clusterPage.clusters.entries()) {
+    // The success rates and the contrasts depend only on the clusters: all of them at once.
+    const contrasted = clusterPage.clusters.slice(0, CONTRASTED_CLUSTERS);
+    const [counts, contrasts] = await Promise.all([
+      queries.operationCounts(filter, uniqueOperations(clusterPage.clusters)),
+      Promise.all(contrasted.map((c) => queries.valueCounts(filter, c, CONTRAST_SAMPLE, immediateMs))),
+    ]);
+    const clusters: FailureClusterOutput[] = clusterPage.clusters.map((c, i) => {
       const stats = { count: c.count, minMs: c.minMs, p05Ms: c.p05Ms, p50Ms: c.p50Ms, p95Ms: c.p95Ms, maxMs: c.maxMs };
       const shape: DurationShape = durationShape(stats, c.status, { immediateMs });
       const op = counts.find((o) => o.service === c.service && o.operation === c.operation);
-      const cluster: FailureClusterOutput = {
+      const v = contrasts[i];
+      return {
         service: c.service,
         operation: c.operation,
         status: c.status,
@@ -205,17 +210,15 @@ export async function listFailedSpans(spans: SpanTable, input: ListFailedSpansIn
         shape,
         shape_note: shapeSentence(shape, stats, { immediateMs }),
         ...(op && { operation_total: op.total, operation_failed: op.failed, operation_success_rate: op.total ? round(op.succeeded / op.total, 3) : 0 }),
+        // The contrast costs one bounded query per cluster: done for the largest clusters only.
+        ...(v && {
+          distinguishing: contrastMetadata(v.failures, v.failureTotal, v.successes, v.successTotal),
+          contrast_sample: { failures: v.failureTotal, successes: v.successTotal },
+        }),
         example_trace_ids: c.exampleTraceIds,
         example_job_ids: c.exampleCorrelation,
       };
-      // The contrast costs one bounded query per cluster: done for the largest clusters only.
-      if (i < CONTRASTED_CLUSTERS) {
-        const v = await queries.valueCounts(filter, c, CONTRAST_SAMPLE, immediateMs);
-        cluster.distinguishing = contrastMetadata(v.failures, v.failureTotal, v.successes, v.successTotal);
-        cluster.contrast_sample = { failures: v.failureTotal, successes: v.successTotal };
-      }
-      clusters.push(cluster);
-    }
+    });
 
     const lastSpan = page.spans[page.spans.length - 1];
     const output: ListFailedSpansOutput = {

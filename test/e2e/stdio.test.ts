@@ -69,6 +69,34 @@ describe("stdio server on the embedded demo database", () => {
     expect(text(byTrace)).toMatch(/modal\.run_inference ok/);
   });
 
+  it("lists all tools", async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(["find_gaps", "get_trace", "list_failed_spans"]);
+    for (const t of tools) expect(t.outputSchema, t.name).toBeDefined();
+  });
+
+  it("list_failed_spans singles out the 13 ms cluster and what sets it apart", async () => {
+    const r = (await client.callTool({ name: "list_failed_spans", arguments: { service: "runner", operation: "execute_question" } })) as CallToolResult;
+    expect(r.isError).toBeFalsy();
+    const out = r.structuredContent as { clusters: Array<{ shape: string; count: number; duration_ms?: { p50: number }; distinguishing?: Array<{ key: string; value: string }> }> };
+    const immediate = out.clusters.find((c) => c.shape === "immediate")!;
+    expect(immediate).toBeDefined();
+    expect(immediate.duration_ms!.p50).toBeLessThan(20);
+    const apart = immediate.distinguishing!.map((d) => `${d.key}=${d.value}`);
+    expect(apart).toEqual(expect.arrayContaining(["region=US", "provider_id=modal-us-east", "model=llama3.2-1b"]));
+    expect(text(r)).toMatch(/immediate: 95% end within/);
+  });
+
+  it("find_gaps says the router hop is missing for the 13 ms job", async () => {
+    const manifest = readDemoManifest(demoDir)!;
+    const r = (await client.callTool({ name: "find_gaps", arguments: { job_id: manifest.examples.immediateFailureJobId } })) as CallToolResult;
+    expect(r.isError).toBeFalsy();
+    const out = r.structuredContent as { findings: Array<{ kind: string; severity: string; missing?: string[] }> };
+    expect(out.findings[0]).toMatchObject({ kind: "missing_hop", severity: "high" });
+    expect(out.findings[0]!.missing![0]).toBe("router.inference_request");
+    expect(text(r)).toMatch(/never reached router/);
+  });
+
   it("turns bad input into isError results and keeps running", async () => {
     const wrongType = (await client.callTool({ name: "get_trace", arguments: { trace_id: 42 } })) as CallToolResult;
     expect(wrongType.isError).toBe(true);

@@ -1,0 +1,409 @@
+// Tests for the gap finder: one scenario per finding type (missing hop, slow hand-off, idle time,
+// untraced time, orphan, unfinished, clock skew), the near misses that must stay quiet, the baseline
+// learnt from successful executions, and the aggregate over many executions.
+import { describe, it, expect } from "vitest";
+import { buildSpanTree, type SpanNode } from "../../src/analysis/span-tree.js";
+import type { Span } from "../../src/analysis/span.js";
+import {
+  aggregateGaps,
+  DEFAULT_GAP_THRESHOLDS,
+  edgeStats,
+  findGaps,
+  handoffsOf,
+  learnBaseline,
+  succeeded,
+  type Baseline,
+  type GapFinding,
+} from "../../src/analysis/gaps.js";
+import { runnerRouterModal, span } from "./span-builder.js";
+
+const ROOT = "runner.execute_question";
+const RUNNER_TO_ROUTER = "runner.call_router → router.inference_request";
+const ROUTER_TO_MODAL = "router.inference_request → modal.run_inference";
+
+/**
+ * One successful execution, as the seeds describe it: runner.execute_question → runner.call_router →
+ * router.inference_request (routerDelay ms after the call) → modal.run_inference, then runner.save_result.
+ */
+function okExecution(n: number, routerDelay = 5): Span[] {
+  const at = n * 10_000;
+  const trace = `t${n}`;
+  return [
+    span(`${n}-run`, { trace, start: at, end: at + 1000, service: "runner", operation: "execute_question", metadata: { job_id: `job-${n}` } }),
+    span(`${n}-call`, { trace, parent: `${n}-run`, start: at + 10, end: at + 990, service: "runner", operation: "call_router" }),
+    span(`${n}-route`, { trace, parent: `${n}-call`, start: at + 10 + routerDelay, end: at + 980, service: "router", operation: "inference_request" }),
+    span(`${n}-modal`, { trace, parent: `${n}-route`, start: at + 15 + routerDelay, end: at + 970, service: "modal", operation: "run_inference" }),
+    span(`${n}-save`, { trace, parent: `${n}-run`, start: at + 992, end: at + 998, service: "runner", operation: "save_result" }),
+  ];
+}
+
+/** The 13 ms failure: the runner's own spans, failed, and nothing below call_router. */
+function immediateFailure(id = "f", at = 100_000): Span[] {
+  return [
+    span(`${id}-run`, { trace: `t${id}`, start: at, end: at + 13, status: "failed", error: "execution failed", service: "runner", operation: "execute_question" }),
+    span(`${id}-call`, { trace: `t${id}`, parent: `${id}-run`, start: at + 1, end: at + 12, status: "failed", service: "runner", operation: "call_router" }),
+  ];
+}
+
+const roots = (spans: Span[]): SpanNode[] => buildSpanTree(spans).roots;
+
+/** A baseline from successful executions with these runner → router delays. */
+function baselineWith(delays: number[]): Baseline {
+  return learnBaseline(ROOT, roots(delays.flatMap((d, i) => okExecution(i, d))));
+}
+
+const kinds = (findings: GapFinding[]) => findings.map((f) => `${f.severity}:${f.kind}`);
+const only = (findings: GapFinding[], kind: GapFinding["kind"]) => findings.filter((f) => f.kind === kind);
+
+describe("handoffsOf and edgeStats", () => {
+  it("lists cross-service parent → child hops depth-first with the time each call took to arrive", () => {
+    const [root] = roots(runnerRouterModal());
+    expect(handoffsOf(root!).map((h) => [h.edge, h.parent.span.spanId, h.child.span.spanId, h.delayMs])).toEqual([
+      ["runner.call_router → router.inference_request", "r2", "r3", 5],
+      ["router.inference_request → modal.generate", "r3", "r4", 5],
+    ]);
+  });
+
+  it("gives p50/p95/max per edge with the worst hand-offs first, edges by p95", () => {
+    const handoffs = [5, 6, 7, 8, 9, 400].flatMap((d, i) => handoffsOf(roots(okExecution(i, d))[0]!));
+    const [slow, fast] = edgeStats(handoffs);
+    expect(slow).toMatchObject({ edge: RUNNER_TO_ROUTER, count: 6, p50Ms: 7.5, maxMs: 400 });
+    expect(slow!.p95Ms).toBeCloseTo(302.25, 6);
+    expect(slow!.worst.map((h) => [h.child.span.spanId, h.delayMs])).toEqual([
+      ["5-route", 400],
+      ["4-route", 9],
+      ["3-route", 8],
+    ]);
+    expect(fast).toMatchObject({ edge: ROUTER_TO_MODAL, count: 6, p50Ms: 5, p95Ms: 5, maxMs: 5 });
+    expect(edgeStats(handoffs, 1)[0]!.worst).toHaveLength(1);
+  });
+});
+
+describe("learnBaseline", () => {
+  it("learns which hops successful executions have, how often, when, and under what", () => {
+    const executions = roots([
+      ...okExecution(0),
+      ...okExecution(1),
+      // The router hop hangs directly under the root here, and call_router starts later.
+      span("2-run", { trace: "t2", start: 20_000, end: 21_000, service: "runner", operation: "execute_question" }),
+      span("2-call", { trace: "t2", parent: "2-run", start: 20_030, end: 20_900, service: "runner", operation: "call_router" }),
+      span("2-route", { trace: "t2", parent: "2-run", start: 20_040, end: 20_800, service: "router", operation: "inference_request" }),
+      // Two call_router spans: the execution counts once, at the first one's offset.
+      span("3-run", { trace: "t3", start: 30_000, end: 31_000, service: "runner", operation: "execute_question" }),
+      span("3-call", { trace: "t3", parent: "3-run", start: 30_020, end: 30_100, service: "runner", operation: "call_router" }),
+      span("3-call-b", { trace: "t3", parent: "3-run", start: 30_200, end: 30_300, service: "runner", operation: "call_router" }),
+      span("3-route", { trace: "t3", parent: "3-call", start: 30_025, end: 30_090, service: "router", operation: "inference_request" }),
+      span("3-retry", { trace: "t3", parent: "3-run", start: 30_400, end: 30_500, service: "runner", operation: "retry" }),
+    ]);
+    const b = learnBaseline(ROOT, executions);
+    expect(b.rootHop).toBe(ROOT);
+    expect(b.executions).toBe(4);
+    const byHop = Object.fromEntries(b.hops.map((h) => [h.hop, h]));
+    expect(Object.keys(byHop)).not.toContain(ROOT);
+    expect(byHop["runner.call_router"]).toMatchObject({ executions: 4, share: 1, p50OffsetMs: 15, usualParent: ROOT });
+    expect(byHop["router.inference_request"]).toMatchObject({ executions: 4, share: 1, usualParent: "runner.call_router", service: "router", operation: "inference_request" });
+    expect(byHop["modal.run_inference"]).toMatchObject({ executions: 2, share: 0.5, p50OffsetMs: 20 });
+    expect(byHop["runner.retry"]).toMatchObject({ executions: 1, share: 0.25, p50OffsetMs: 400 });
+    // Hops in the order they usually happen.
+    expect(b.hops.map((h) => h.p50OffsetMs)).toEqual([...b.hops.map((h) => h.p50OffsetMs)].sort((x, y) => x - y));
+    expect(b.edges.get(RUNNER_TO_ROUTER)?.count).toBe(3);
+    expect(b.edges.get("runner.execute_question → router.inference_request")?.count).toBe(1);
+  });
+});
+
+describe("findGaps: missing hops", () => {
+  const baseline = baselineWith([5, 6, 7, 8, 9, 10]);
+
+  it("finds the cut point of the 13 ms failure: high, citing call_router, with modal as a consequence", () => {
+    const { findings, expectedHops } = findGaps(buildSpanTree(immediateFailure()), baseline);
+    const [cut, ...rest] = only(findings, "missing_hop");
+    expect(cut).toMatchObject({
+      kind: "missing_hop",
+      severity: "high",
+      span_ids: ["f-call"],
+      trace_ids: ["tf"],
+      edge: RUNNER_TO_ROUTER,
+      missing: ["router.inference_request", "modal.run_inference"],
+      offset_ms: 17.5,
+    });
+    expect(cut!.sentence).toContain("appears in 100% of 6 successful runner.execute_question executions");
+    expect(cut!.sentence).toContain("runner.call_router f-call is here and failed after 11ms, so the request most likely never reached router");
+    expect(cut!.sentence).toContain("Missing as a consequence: modal.run_inference");
+    // modal is a consequence, not a finding of its own; save_result is the same-service hop after an early failure.
+    expect(rest.map((f) => [f.severity, f.missing])).toEqual([["low", ["runner.save_result"]]]);
+    expect(rest[0]!.span_ids).toEqual(["f-run"]);
+    expect(rest[0]!.sentence).toContain("The execution ended at +13ms, before the point where it usually runs.");
+    expect(expectedHops.map((h) => [h.hop, h.present])).toEqual([
+      ["runner.call_router", true],
+      ["router.inference_request", false],
+      ["modal.run_inference", false],
+      ["runner.save_result", false],
+    ]);
+    expect(kinds(findings)).toEqual(["high:missing_hop", "low:missing_hop"]);
+  });
+
+  it("rates a missing same-service hop medium when the execution did not fail", () => {
+    const spans = okExecution(9).filter((s) => s.operation !== "save_result");
+    const { findings } = findGaps(buildSpanTree(spans), baseline);
+    expect(only(findings, "missing_hop").map((f) => [f.severity, f.missing, f.edge])).toEqual([
+      ["medium", ["runner.save_result"], "runner.execute_question → runner.save_result"],
+    ]);
+  });
+
+  it("judges nothing missing without a baseline, or when every expected hop is there", () => {
+    expect(findGaps(buildSpanTree(immediateFailure()), null)).toMatchObject({ findings: [], expectedHops: [] });
+    const ok = findGaps(buildSpanTree(okExecution(9, 7)), baseline);
+    expect(ok.findings).toEqual([]);
+    expect(ok.expectedHops.every((h) => h.present)).toBe(true);
+  });
+
+  it("does not expect a hop that only some successful executions have", () => {
+    const withRetry = [...okExecution(0), ...okExecution(1), ...okExecution(2), ...okExecution(3), ...okExecution(4)];
+    withRetry.push(span("0-retry", { trace: "t0", parent: "0-run", start: 995, end: 996, service: "runner", operation: "retry" }));
+    const b = learnBaseline(ROOT, roots(withRetry));
+    const { expectedHops, findings } = findGaps(buildSpanTree(okExecution(9)), b);
+    expect(expectedHops.map((h) => h.hop)).not.toContain("runner.retry");
+    expect(findings).toEqual([]);
+  });
+});
+
+/** An execution whose router hop arrives `delay` ms after call_router, everything else stretched to fit. */
+function handoffAfter(delay: number): Span[] {
+  return [
+    span("s-run", { trace: "ts", start: 0, end: delay + 1000, service: "runner", operation: "execute_question" }),
+    span("s-call", { trace: "ts", parent: "s-run", start: 10, end: delay + 990, service: "runner", operation: "call_router" }),
+    span("s-route", { trace: "ts", parent: "s-call", start: 10 + delay, end: delay + 980, service: "router", operation: "inference_request" }),
+    span("s-modal", { trace: "ts", parent: "s-route", start: 15 + delay, end: delay + 970, service: "modal", operation: "run_inference" }),
+    span("s-save", { trace: "ts", parent: "s-run", start: delay + 992, end: delay + 998, service: "runner", operation: "save_result" }),
+  ];
+}
+
+describe("findGaps: slow hand-offs", () => {
+  it("reports a 2 s hand-off against a baseline of a few ms as high, citing both spans", () => {
+    const { findings, handoffs } = findGaps(buildSpanTree(handoffAfter(2000)), baselineWith([5, 6, 7, 8, 9, 10]));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({
+      kind: "slow_handoff",
+      severity: "high",
+      span_ids: ["s-call", "s-route"],
+      trace_ids: ["ts"],
+      edge: RUNNER_TO_ROUTER,
+      offset_ms: 10,
+      size_ms: 2000,
+    });
+    expect(findings[0]!.sentence).toMatch(/router\.inference_request started 2\.00s after runner\.call_router called it \(successful executions: p50 8ms, p95 10ms over 6\)/);
+    expect(handoffs).toEqual([
+      { edge: RUNNER_TO_ROUTER, parent_span_id: "s-call", child_span_id: "s-route", delay_ms: 2000, baseline_p50_ms: 7.5, baseline_p95_ms: 9.8 },
+      { edge: ROUTER_TO_MODAL, parent_span_id: "s-route", child_span_id: "s-modal", delay_ms: 5, baseline_p50_ms: 5, baseline_p95_ms: 5 },
+    ]);
+  });
+
+  // Baseline delays 100..300 ms: p50 200, p95 290, so slow means over max(1.5 × 290, 200 + 50) = 435.
+  const wide = baselineWith([100, 140, 180, 220, 260, 300]);
+  it.each([
+    ["within the baseline's p95, though over slow_handoff_ms", wide, 290, []],
+    ["just under 1.5 × p95", wide, 435, []],
+    ["over 1.5 × p95, under a second", wide, 440, ["medium:slow_handoff"]],
+    ["without a baseline, over slow_handoff_ms", null, 300, ["medium:slow_handoff"]],
+    ["without a baseline, under slow_handoff_ms", null, 200, []],
+    ["without a baseline, over a second", null, 1500, ["high:slow_handoff"]],
+    // With fewer than 5 hand-offs on the edge the baseline is shown but the fixed threshold decides.
+    ["with a baseline of 4, over slow_handoff_ms", baselineWith([5, 5, 5, 5]), 300, ["medium:slow_handoff"]],
+  ])("%s", (_, baseline, delay, expected) => {
+    const { findings } = findGaps(buildSpanTree(handoffAfter(delay)), baseline);
+    expect(kinds(findings.filter((f) => f.kind !== "missing_hop"))).toEqual(expected);
+  });
+
+  it("says when there is no baseline, and honours slow_handoff_ms", () => {
+    const [f] = findGaps(buildSpanTree(handoffAfter(300)), null).findings;
+    expect(f!.sentence).toContain("(over 250ms; no baseline for this edge)");
+    expect(findGaps(buildSpanTree(handoffAfter(200)), null, { ...DEFAULT_GAP_THRESHOLDS, slowHandoffMs: 100 }).findings).toHaveLength(1);
+  });
+
+  it("marks a hand-off joined by job_id", () => {
+    const spans = [
+      span("a", { trace: "ta", start: 0, end: 100, service: "runner", operation: "execute_question", metadata: { job_id: "j" } }),
+      span("b", { trace: "ta", parent: "a", start: 1, end: 99, service: "runner", operation: "call_router", metadata: { job_id: "j" } }),
+      span("c", { trace: "tb", start: 6, end: 90, service: "router", operation: "inference_request", metadata: { job_id: "j" } }),
+    ];
+    const { handoffs, findings } = findGaps(buildSpanTree(spans, { correlationKeys: ["job_id"] }), null);
+    expect(handoffs).toEqual([{ edge: RUNNER_TO_ROUTER, parent_span_id: "b", child_span_id: "c", delay_ms: 5, linked_by: "job_id" }]);
+    expect(findings).toEqual([]);
+  });
+});
+
+describe("findGaps: idle and untraced time", () => {
+  const root = (end = 1000) => span("root", { start: 0, end, service: "runner", operation: "execute_question" });
+  const child = (id: string, start: number, end: number, service = "runner") => span(id, { parent: "root", start, end, service, operation: id });
+
+  it.each([
+    ["idle between siblings", [child("a", 0, 100), child("b", 700, 1000)], "idle_between_siblings", "medium", ["a", "b"], 100, 600],
+    ["idle measured from the latest end, not the previous sibling", [child("a", 0, 500), child("b", 100, 300), child("c", 600, 1000)], "idle_between_siblings", "medium", ["a", "c"], 500, 100],
+    ["idle exactly min_gap_ms", [child("a", 0, 100), child("b", 150, 1000)], "idle_between_siblings", "low", ["a", "b"], 100, 50],
+    ["untraced before the first child", [child("a", 300, 1000)], "untraced_time", "medium", ["root", "a"], 0, 300],
+    ["untraced after the last child", [child("a", 0, 400)], "untraced_time", "medium", ["root", "a"], 400, 600],
+    ["a small untraced tail is low", [child("a", 0, 900)], "untraced_time", "low", ["root", "a"], 900, 100],
+  ] as const)("%s", (_, kids, kind, severity, spanIds, offset, size) => {
+    const { findings } = findGaps(buildSpanTree([root(), ...kids]), null);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ kind, severity, span_ids: spanIds, trace_ids: ["t1"], offset_ms: offset, size_ms: size });
+  });
+
+  it("rates untraced time high when it is over a second and half the span", () => {
+    const { findings } = findGaps(buildSpanTree([root(3000), child("a", 0, 1000)]), null);
+    expect(findings.map((f) => [f.kind, f.severity, f.size_ms])).toEqual([["untraced_time", "high", 2000]]);
+    expect(findings[0]!.sentence).toMatch(/^2\.00s of runner\.execute_question passed after runner\.a returned/);
+  });
+
+  it.each([
+    ["a gap just under min_gap_ms", [child("a", 0, 100), child("b", 149, 1000)]],
+    ["overlapping siblings", [child("a", 0, 600), child("b", 500, 1000)]],
+    ["a lead and a tail under min_gap_ms", [child("a", 49, 951)]],
+  ])("stays quiet for %s", (_, kids) => {
+    expect(findGaps(buildSpanTree([root(), ...kids]), null).findings).toEqual([]);
+  });
+
+  it("treats a child of another service at the start as a hand-off, not untraced time", () => {
+    const { findings, handoffs } = findGaps(buildSpanTree([root(), child("remote", 300, 1000, "router")]), null);
+    expect(kinds(findings)).toEqual(["medium:slow_handoff"]);
+    expect(handoffs.map((h) => [h.edge, h.delay_ms])).toEqual([["runner.execute_question → router.remote", 300]]);
+  });
+
+  it("uses min_gap_ms as given", () => {
+    const spans = [root(), child("a", 0, 100), child("b", 130, 1000)];
+    expect(findGaps(buildSpanTree(spans), null).findings).toEqual([]);
+    expect(kinds(findGaps(buildSpanTree(spans), null, { ...DEFAULT_GAP_THRESHOLDS, minGapMs: 20 }).findings)).toEqual(["low:idle_between_siblings"]);
+  });
+
+  it("skips a span whose end is unknown", () => {
+    const spans = [span("root", { start: 0, end: null, duration: null, service: "runner", status: "completed" }), child("a", 300, 400)];
+    expect(findGaps(buildSpanTree(spans), null).findings).toEqual([]);
+  });
+});
+
+describe("findGaps: orphans, unfinished spans, clock skew", () => {
+  it("reports an orphan with the parent id it names", () => {
+    const { findings } = findGaps(
+      buildSpanTree([span("r", { start: 0, end: 100, service: "runner" }), span("o", { parent: "ghost", start: 20, end: 30, service: "router", operation: "upload" })]),
+      null,
+    );
+    expect(findings).toEqual([
+      expect.objectContaining({ kind: "orphan", severity: "medium", span_ids: ["o"], trace_ids: ["t1"], offset_ms: 20 }),
+    ]);
+    expect(findings[0]!.sentence).toContain('names parent "ghost", which is not in the data');
+  });
+
+  it("reports a span started and never finished as high", () => {
+    const { findings } = findGaps(
+      buildSpanTree([span("r", { start: 0, end: 100, service: "runner" }), span("u", { parent: "r", start: 10, end: null, service: "runner", operation: "call_router" })]),
+      null,
+    );
+    expect(findings).toEqual([expect.objectContaining({ kind: "unfinished", severity: "high", span_ids: ["u"], offset_ms: 10 })]);
+    expect(findings[0]!.sentence).toContain("runner.call_router was started and never finished");
+  });
+
+  it.each([
+    ["child starts before its parent", 80, 190, "low", -20, 20, /router\.c starts 20ms before its parent runner\.p/],
+    ["child starts a second before its parent", -1000, 190, "medium", -1100, 1100, /starts 1\.10s before its parent/],
+    ["child ends after its parent", 150, 1500, "medium", 50, 1300, /router\.c ends 1\.30s after its parent runner\.p/],
+    ["child ends just after its parent", 150, 250, "low", 50, 50, /ends 50ms after its parent/],
+  ] as const)("reports clock skew: %s", (_, start, end, severity, offset, size, sentence) => {
+    const { findings } = findGaps(
+      buildSpanTree([span("p", { start: 100, end: 200, service: "runner" }), span("c", { parent: "p", start, end, service: "router" })]),
+      null,
+    );
+    const skew = only(findings, "clock_skew");
+    expect(skew).toHaveLength(1);
+    expect(skew[0]).toMatchObject({ severity, span_ids: ["p", "c"], offset_ms: offset, size_ms: size });
+    expect(skew[0]!.sentence).toMatch(sentence);
+  });
+});
+
+describe("findGaps: order", () => {
+  it("sorts findings high → medium → low, larger first within a severity", () => {
+    const spans = [
+      span("root", { start: 0, end: 2000, service: "runner", operation: "execute_question" }),
+      span("a", { parent: "root", start: 0, end: 100, service: "runner" }),
+      span("b", { parent: "root", start: 400, end: 500, service: "runner" }),
+      span("c", { parent: "root", start: 1500, end: 1990, service: "runner" }),
+      span("u", { parent: "b", start: 410, end: null, service: "runner" }),
+      span("o", { parent: "ghost", start: 10, end: 20, service: "runner" }),
+      span("s", { parent: "c", start: 1490, end: 1980, service: "router" }),
+    ];
+    const { findings } = findGaps(buildSpanTree(spans), null);
+    expect(findings.map((f) => `${f.severity}:${f.kind}:${f.size_ms ?? "-"}`)).toEqual([
+      "high:unfinished:-",
+      "medium:idle_between_siblings:1000",
+      "medium:idle_between_siblings:300",
+      "medium:orphan:-",
+      "low:clock_skew:10",
+    ]);
+  });
+});
+
+describe("aggregateGaps", () => {
+  // Six successes (one with a 400 ms hand-off), two 13 ms failures, and an operation with too few successes.
+  const spans = [
+    ...[5, 6, 7, 8, 9, 400].flatMap((d, i) => okExecution(i, d)),
+    ...immediateFailure("f1", 100_000),
+    ...immediateFailure("f2", 110_000),
+    span("w1", { trace: "tw1", start: 200_000, end: 200_100, service: "runner", operation: "warmup" }),
+    span("w2", { trace: "tw2", start: 210_000, end: 210_100, service: "runner", operation: "warmup", status: "failed" }),
+  ];
+  const result = aggregateGaps(roots(spans));
+
+  it("counts executions per root operation and the expected hops each lacked", () => {
+    expect(result.executions).toBe(10);
+    expect(result.groups.map((g) => [g.rootHop, g.executions, g.successful, g.failed])).toEqual([
+      [ROOT, 8, 6, 2],
+      ["runner.warmup", 2, 1, 1],
+    ]);
+    const [main, warmup] = result.groups;
+    expect(main!.missing.map((m) => [m.hop, m.missingIn, m.expectedShare])).toEqual([
+      ["modal.run_inference", 2, 1],
+      ["router.inference_request", 2, 1],
+      ["runner.save_result", 2, 1],
+    ]);
+    expect(main!.missing[1]).toMatchObject({
+      service: "router",
+      operation: "inference_request",
+      examples: [
+        { traceId: "tf1", spanId: "f1-run" },
+        { traceId: "tf2", spanId: "f2-run" },
+      ],
+    });
+    // Fewer than five successes: nothing is expected, so nothing is missing.
+    expect(warmup!.missing).toEqual([]);
+  });
+
+  it("gives per-edge p50/p95/max with the worst traces", () => {
+    expect(result.edges.map((e) => [e.edge, e.count, e.p50Ms, Math.round(e.p95Ms * 100) / 100, e.maxMs])).toEqual([
+      [RUNNER_TO_ROUTER, 6, 7.5, 302.25, 400],
+      [ROUTER_TO_MODAL, 6, 5, 5, 5],
+    ]);
+    expect(result.edges[0]!.worst.map((h) => h.child.span.traceId)).toEqual(["t5", "t4", "t3"]);
+  });
+
+  it("collects unfinished spans and orphans across executions", () => {
+    const messy = aggregateGaps(
+      roots([
+        ...okExecution(0),
+        span("u", { trace: "tu", start: 50_000, end: null, service: "runner", operation: "execute_question" }),
+        span("o", { trace: "t0", parent: "ghost", start: 500, end: 600, service: "router", operation: "inference_request" }),
+      ]),
+    );
+    expect(messy.unfinished.map((n) => n.span.spanId)).toEqual(["u"]);
+    expect(messy.orphans.map((n) => n.span.spanId)).toEqual(["o"]);
+    expect(messy.groups.find((g) => g.rootHop === ROOT)).toMatchObject({ executions: 2, successful: 1, failed: 1 });
+  });
+
+  it("counts neither failed nor still-running roots as successes", () => {
+    const [ok, failed, running, odd] = roots([
+      span("a", { trace: "a", start: 0 }),
+      span("b", { trace: "b", start: 1, status: "ERROR" }),
+      span("c", { trace: "c", start: 2, end: null }),
+      span("d", { trace: "d", start: 3, status: "cancelled" }),
+    ]);
+    expect([ok, failed, running, odd].map((n) => succeeded(n!))).toEqual([true, false, false, true]);
+  });
+});

@@ -1,0 +1,105 @@
+// On real Postgres with 100 k spans of the demo's shape: the hot queries of each tool use the indexes
+// schema.sql creates (checked with EXPLAIN on the very statements the tools issue).
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { fillSpans } from "../../src/bench/fill-spans.js";
+import type { ReadOnlyDatabase, Row } from "../../src/store/database.js";
+import { PostgresDatabase } from "../../src/store/postgres.js";
+import { SpanTable } from "../../src/store/span-table.js";
+import { getTrace, getTraceInput } from "../../src/tools/get-trace.js";
+import { listFailedSpans, listFailedSpansInput } from "../../src/tools/list-failed-spans.js";
+import { findGapsInput, findGapsTool } from "../../src/tools/find-gaps.js";
+import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
+
+class Recorder implements ReadOnlyDatabase {
+  statements: Array<{ sql: string; params: readonly unknown[] }> = [];
+  constructor(private readonly inner: ReadOnlyDatabase) {}
+  get label() {
+    return this.inner.label;
+  }
+  query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    this.statements.push({ sql, params });
+    return this.inner.query<T>(sql, params);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+const ready = await requirePostgresOrSkip();
+
+describe.runIf(ready)("indexes on real Postgres (100 k spans)", () => {
+  const schema = `td_idx_${process.pid}`;
+  const table = `${schema}.trace_spans`;
+  let admin: pg.Client;
+  let recorder: Recorder;
+  let spans: SpanTable;
+  let failingJob: string;
+  let traceId: string;
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await fillSpans(admin, { spans: 100_000, table });
+    await admin.query(`VACUUM ANALYZE ${table}`);
+    const f = await admin.query(
+      `SELECT trace_id, metadata->>'job_id' AS job FROM ${table} WHERE status = 'failed' AND operation = 'execute_question' AND duration_ms < 100 ORDER BY started_at DESC LIMIT 1`,
+    );
+    failingJob = f.rows[0].job;
+    traceId = f.rows[0].trace_id;
+    recorder = new Recorder(new PostgresDatabase(TEST_DATABASE_URL!, { statementTimeoutMs: 30_000 }));
+    spans = new SpanTable(recorder, table, ["job_id"]);
+  });
+  afterAll(async () => {
+    await recorder?.close();
+    await admin?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin?.end();
+  });
+
+  /** The plans of every statement a call issued, keyed by a fragment of the SQL. */
+  async function plansOf(run: () => Promise<unknown>): Promise<Array<{ sql: string; plan: string }>> {
+    recorder.statements = [];
+    await run();
+    const out = [];
+    for (const st of recorder.statements) {
+      if (st.sql.includes("pg_attribute")) continue;
+      const r = await admin.query(`EXPLAIN ${st.sql}`, [...st.params]);
+      out.push({ sql: st.sql, plan: r.rows.map((x) => x["QUERY PLAN"]).join("\n") });
+    }
+    return out;
+  }
+  const planFor = (plans: Array<{ sql: string; plan: string }>, fragment: string) => {
+    const found = plans.find((p) => p.sql.includes(fragment));
+    expect(found, `no statement containing ${fragment}`).toBeDefined();
+    return found!.plan;
+  };
+
+  it("get_trace: trace_id index for the spans, job_id expression index for the lookup", async () => {
+    const byJob = await plansOf(() => getTrace(spans, getTraceInput.parse({ job_id: failingJob }), { maxTraceSpans: 20_000 }));
+    expect(planFor(byJob, "->>'job_id') = ANY")).toMatch(/trace_spans_job_id_idx/);
+    expect(planFor(byJob, "trace_id = ANY")).toMatch(/trace_spans_trace_id_idx/);
+    const byTrace = await plansOf(() => getTrace(spans, getTraceInput.parse({ trace_id: traceId }), { maxTraceSpans: 20_000 }));
+    expect(planFor(byTrace, "trace_id = ANY")).toMatch(/trace_spans_trace_id_idx/);
+  });
+
+  it("list_failed_spans: the failures partial index, and index-only counts per operation", async () => {
+    const plans = await plansOf(() => listFailedSpans(spans, listFailedSpansInput.parse({}), { immediateMs: 100, unfinishedAfterMs: 600_000 }));
+    expect(planFor(plans, "WITH f AS")).toMatch(/trace_spans_failures_idx/);
+    expect(planFor(plans, "to_char(started_at")).toMatch(/trace_spans_failures_idx/);
+    expect(planFor(plans, "CROSS JOIN LATERAL")).toMatch(/Index Only Scan using trace_spans_operation_idx/);
+    expect(planFor(plans, "WITH fail AS")).toMatch(/trace_spans_failures_idx/);
+    for (const p of plans) expect(p.plan, p.sql).not.toMatch(/Seq Scan on trace_spans/);
+  });
+
+  it("find_gaps: the roots partial index to sample executions", async () => {
+    const plans = await plansOf(() => findGapsTool(spans, findGapsInput.parse({}), { maxTraceSpans: 20_000 }));
+    expect(planFor(plans, "parent_span_id IS NULL")).toMatch(/trace_spans_roots_idx/);
+    for (const p of plans) expect(p.plan, p.sql).not.toMatch(/Seq Scan on trace_spans/);
+    const one = await plansOf(() => findGapsTool(spans, findGapsInput.parse({ job_id: failingJob }), { maxTraceSpans: 20_000 }));
+    expect(planFor(one, "parent_span_id IS NULL")).toMatch(/trace_spans_(operation|roots)_idx/);
+    for (const p of one) expect(p.plan, p.sql).not.toMatch(/Seq Scan on trace_spans/);
+  });
+});
