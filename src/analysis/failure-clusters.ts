@@ -11,7 +11,8 @@ export function errorSignature(message: string | null): string {
   if (!message) return "";
   return message
     .replace(/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g, "<id>")
-    .replace(/"[^"]*"|'[^']*'/g, "<str>")
+    // A single quote opens a quoted value only after a non-word character: "can't" is a word.
+    .replace(/"[^"]*"|(?<![A-Za-z0-9_])'[^']*'/g, "<str>")
     .replace(/\b[0-9a-fA-F]{12,}\b/g, "<hex>")
     .replace(/[0-9]+(\.[0-9]+)?/g, "<n>")
     .replace(/\s+/g, " ")
@@ -102,7 +103,8 @@ export function contrastMetadata(
   const minFailureShare = options.minFailureShare ?? 0.5;
   const minDifference = options.minDifference ?? 0.25;
   const maxDistinctShare = options.maxDistinctShare ?? 0.5;
-  if (failureTotal === 0) return [];
+  // With no successes there is nothing to set failures apart from: "100% vs 0 of 0" would mislead.
+  if (failureTotal === 0 || successTotal === 0) return [];
   const out: DistinguishingValue[] = [];
   for (const [key, values] of failures) {
     if (values.size > 1 && values.size > Math.max(3, maxDistinctShare * failureTotal)) continue;

@@ -240,9 +240,11 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
     }
     let lastEnd = first.layoutEndMs;
     let lastNode = first;
+    // A child that never finished did not return: the time after it is not idle or untraced, it is unknown.
+    const returned = (k: SpanNode) => knownEndMs(k.span) !== null;
     for (const k of kids.slice(1)) {
       const gap = k.span.startMs - lastEnd;
-      if (gap >= t.minGapMs) {
+      if (gap >= t.minGapMs && returned(lastNode)) {
         findings.push({
           kind: "idle_between_siblings",
           severity: severityByShare(gap, duration),
@@ -258,7 +260,7 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
       }
     }
     const tail = end - lastEnd;
-    if (tail >= t.minGapMs) findings.push(untraced(n, lastNode, "after", tail, duration, r1(lastEnd - start), ids(n, lastNode)));
+    if (tail >= t.minGapMs && returned(lastNode)) findings.push(untraced(n, lastNode, "after", tail, duration, r1(lastEnd - start), ids(n, lastNode)));
   }
 
   // Flags the tree already knows.

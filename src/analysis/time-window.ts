@@ -18,7 +18,9 @@ export function parseTimePoint(value: string, nowMs: number, field: string): num
   if (rel) return nowMs - Number(rel[1]) * UNIT_MS[rel[2]!.toLowerCase()]!;
   if (/^now$/i.test(text)) return nowMs;
   if (/^\d{4}-\d{2}-\d{2}/.test(text)) {
-    const ms = Date.parse(text);
+    // A time with no zone is read as UTC, never as the server's local time.
+    const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text;
+    const ms = Date.parse(zoned);
     if (Number.isFinite(ms)) return ms;
   }
   throw new TimeWindowError(

@@ -103,7 +103,7 @@ export class SpanSql {
   get errorSignature(): string {
     let e = `coalesce(${this.errorMessage}, '')`;
     e = `regexp_replace(${e}, '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}', '<id>', 'g')`;
-    e = `regexp_replace(${e}, '"[^"]*"|''[^'']*''', '<str>', 'g')`;
+    e = `regexp_replace(${e}, '"[^"]*"|(?<![A-Za-z0-9_])''[^'']*''', '<str>', 'g')`;
     e = `regexp_replace(${e}, '\\m[0-9a-fA-F]{12,}\\M', '<hex>', 'g')`;
     e = `regexp_replace(${e}, '[0-9]+(\\.[0-9]+)?', '<n>', 'g')`;
     e = `regexp_replace(${e}, '\\s+', ' ', 'g')`;

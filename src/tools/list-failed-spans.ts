@@ -61,8 +61,8 @@ const distinguishing = z.object({
 export const listFailedSpansOutput = z.object({
   window: z.object({ since: z.string(), until: z.string() }),
   filters: z.record(z.string(), z.unknown()),
-  total_failures: z.number(),
-  cluster_total: z.number(),
+  total_failures: z.number().optional().describe("On the first page only."),
+  cluster_total: z.number().optional().describe("On the first page only."),
   clusters: z.array(
     z.object({
       service: z.string(),
@@ -224,10 +224,9 @@ export async function listFailedSpans(spans: SpanTable, input: ListFailedSpansIn
     const output: ListFailedSpansOutput = {
       window: { since: isoTime(window.fromMs), until: isoTime(window.toMs) },
       filters: echoFilters(input),
-      total_failures: clusterPage.failureTotal,
-      cluster_total: clusterPage.clusterTotal,
+      ...(first && { total_failures: clusterPage.failureTotal, cluster_total: clusterPage.clusterTotal }),
       clusters,
-      clusters_truncated: clusterPage.clusterTotal > clusters.length,
+      clusters_truncated: first && clusterPage.clusterTotal > clusters.length,
       spans: page.spans.map((s) => ({
         trace_id: s.traceId,
         span_id: s.spanId,

@@ -115,7 +115,7 @@ describe("contrastMetadata", () => {
   it("skips a key whose failures carry (almost) all distinct values, even a few of them", () => {
     // 4 failures, 4 job ids: more distinct values than max(3, 50% of 4).
     const four = repeat(4, (i) => ({ job_id: `job-${i}`, region: "US" }));
-    const out = contrastMetadata(counts(four), 4, counts([]), 0);
+    const out = contrastMetadata(counts(four), 4, counts([{ region: "EU" }]), 1);
     expect(out.map((v) => v.key)).toEqual(["region"]);
   });
 
@@ -150,18 +150,22 @@ describe("contrastMetadata", () => {
     ]);
   });
 
-  it("reports every common failure value against zero successes as 0% of successes", () => {
-    const out = contrastMetadata(counts(repeat(3, () => ({ region: "US", model: "m" }))), 3, new Map(), 0);
-    expect(out).toEqual([
-      { key: "model", value: "m", failure_share: 1, success_share: 0, failures: 3, successes: 0 },
-      { key: "region", value: "US", failure_share: 1, success_share: 0, failures: 3, successes: 0 },
-    ]);
+  it("sets nothing apart when there are no successes to compare with", () => {
+    expect(contrastMetadata(counts(repeat(3, () => ({ region: "US", model: "m" }))), 3, new Map(), 0)).toEqual([]);
   });
 
   it("returns nothing for no failures and honours limit", () => {
     expect(contrastMetadata(new Map(), 0, counts(successes), 10)).toEqual([]);
     const wide = counts(repeat(4, () => Object.fromEntries(repeat(10, (k) => [`k${k}`, "v"]))));
-    expect(contrastMetadata(wide, 4, new Map(), 0)).toHaveLength(6);
-    expect(contrastMetadata(wide, 4, new Map(), 0, { limit: 2 })).toHaveLength(2);
+    const other = counts(repeat(4, () => ({ k0: "w" })));
+    expect(contrastMetadata(wide, 4, other, 4)).toHaveLength(6);
+    expect(contrastMetadata(wide, 4, other, 4, { limit: 2 })).toHaveLength(2);
+  });
+});
+
+describe("errorSignature: apostrophes", () => {
+  it("keeps words with an apostrophe and masks the quoted value", () => {
+    expect(errorSignature("can't reach host 'alpha'")).toBe("can't reach host <str>");
+    expect(errorSignature("can't reach host 'alpha'")).toBe(errorSignature("can't reach host 'beta'"));
   });
 });

@@ -238,7 +238,7 @@ describe("findGaps: idle and untraced time", () => {
 
   it.each([
     ["idle between siblings", [child("a", 0, 100), child("b", 700, 1000)], "idle_between_siblings", "medium", ["a", "b"], 100, 600],
-    ["idle measured from the latest end, not the previous sibling", [child("a", 0, 500), child("b", 100, 300), child("c", 600, 1000)], "idle_between_siblings", "medium", ["a", "c"], 500, 100],
+    ["idle measured from the latest end, not the previous sibling", [child("a", 0, 500), child("b", 100, 300), child("c", 600, 1000)], "idle_between_siblings", "low", ["a", "c"], 500, 100],
     ["idle exactly min_gap_ms", [child("a", 0, 100), child("b", 150, 1000)], "idle_between_siblings", "low", ["a", "b"], 100, 50],
     ["untraced before the first child", [child("a", 300, 1000)], "untraced_time", "medium", ["root", "a"], 0, 300],
     ["untraced after the last child", [child("a", 0, 400)], "untraced_time", "medium", ["root", "a"], 400, 600],
@@ -293,13 +293,23 @@ describe("findGaps: orphans, unfinished spans, clock skew", () => {
     expect(findings[0]!.sentence).toContain('names parent "ghost", which is not in the data');
   });
 
-  it("reports a span started and never finished as high", () => {
+  it("reports a span started and never finished as high, and no 'untraced' time after it (it never returned)", () => {
     const { findings } = findGaps(
       buildSpanTree([span("r", { start: 0, end: 100, service: "runner" }), span("u", { parent: "r", start: 10, end: null, service: "runner", operation: "call_router" })]),
       null,
     );
     expect(findings).toEqual([expect.objectContaining({ kind: "unfinished", severity: "high", span_ids: ["u"], offset_ms: 10 })]);
     expect(findings[0]!.sentence).toContain("runner.call_router was started and never finished");
+    // Nor idle time between it and the sibling that followed (a retry, say).
+    const retried = findGaps(
+      buildSpanTree([
+        span("r", { start: 0, end: 1000, service: "runner" }),
+        span("u", { parent: "r", start: 0, end: null, service: "runner" }),
+        span("v", { parent: "r", start: 600, end: 1000, service: "runner" }),
+      ]),
+      null,
+    );
+    expect(kinds(retried.findings)).toEqual(["high:unfinished"]);
   });
 
   it.each([
@@ -325,17 +335,17 @@ describe("findGaps: order", () => {
       span("root", { start: 0, end: 2000, service: "runner", operation: "execute_question" }),
       span("a", { parent: "root", start: 0, end: 100, service: "runner" }),
       span("b", { parent: "root", start: 400, end: 500, service: "runner" }),
-      span("c", { parent: "root", start: 1500, end: 1990, service: "runner" }),
+      span("c", { parent: "root", start: 1200, end: 1990, service: "runner" }),
       span("u", { parent: "b", start: 410, end: null, service: "runner" }),
       span("o", { parent: "ghost", start: 10, end: 20, service: "runner" }),
-      span("s", { parent: "c", start: 1490, end: 1980, service: "router" }),
+      span("s", { parent: "c", start: 1190, end: 1980, service: "router" }),
     ];
     const { findings } = findGaps(buildSpanTree(spans), null);
     expect(findings.map((f) => `${f.severity}:${f.kind}:${f.size_ms ?? "-"}`)).toEqual([
       "high:unfinished:-",
-      "medium:idle_between_siblings:1000",
-      "medium:idle_between_siblings:300",
+      "medium:idle_between_siblings:700",
       "medium:orphan:-",
+      "low:idle_between_siblings:300",
       "low:clock_skew:10",
     ]);
   });

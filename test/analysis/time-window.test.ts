@@ -72,3 +72,11 @@ describe("parseWindow", () => {
     expect(describeWindow({ fromMs: Date.UTC(2025, 9, 22, 12), toMs: NOW })).toBe("2025-10-22T12:00:00.000Z → 2025-10-22T18:30:00.000Z");
   });
 });
+
+describe("parseTimePoint: zone-less times", () => {
+  it("reads a time without a zone as UTC", () => {
+    expect(parseTimePoint("2025-10-22T12:00:00", Date.now(), "since")).toBe(Date.UTC(2025, 9, 22, 12));
+    expect(parseTimePoint("2025-10-22T12:00", Date.now(), "since")).toBe(Date.UTC(2025, 9, 22, 12));
+    expect(parseTimePoint("2025-10-22T12:00:00+02:00", Date.now(), "since")).toBe(Date.UTC(2025, 9, 22, 10));
+  });
+});
