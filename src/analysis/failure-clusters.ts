@@ -115,11 +115,21 @@ export function contrastMetadata(
       const failureShare = n / failureTotal;
       const ok = okValues?.get(value) ?? 0;
       const successShare = successTotal ? ok / successTotal : 0;
+      // In a cluster of two, one failure is a coincidence, not a pattern.
+      if (n < Math.min(3, failureTotal)) continue;
       if (failureShare < minFailureShare || failureShare - successShare < minDifference) continue;
       out.push({ key, value, failure_share: round3(failureShare), success_share: round3(successShare), failures: n, successes: ok });
     }
   }
-  out.sort((a, b) => b.failure_share - b.success_share - (a.failure_share - a.success_share) || a.key.localeCompare(b.key));
+  // Conditions also seen in successes (region, provider) come before values only failures carry
+  // (has_output=false), which are more often an outcome of the failure than its cause.
+  const onlyInFailures = (v: DistinguishingValue) => (v.success_share === 0 ? 1 : 0);
+  out.sort(
+    (a, b) =>
+      onlyInFailures(a) - onlyInFailures(b) ||
+      b.failure_share - b.success_share - (a.failure_share - a.success_share) ||
+      a.key.localeCompare(b.key),
+  );
   return out.slice(0, options.limit ?? 6);
 }
 

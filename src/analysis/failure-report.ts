@@ -39,11 +39,17 @@ export function renderFailureReport(out: ListFailedSpansOutput, options: { immed
     }
     if (c.distinguishing?.length) {
       const sample = c.contrast_sample ? ` (latest ${c.contrast_sample.failures} failures vs ${c.contrast_sample.successes} successes)` : "";
-      lines.push(
-        `   sets it apart${sample}: ${c.distinguishing
-          .map((v) => `${formatDataValue(v.key)}=${formatDataValue(v.value)} in ${pct(v.failure_share)} of failures vs ${pct(v.success_share)} of successes`)
-          .join("; ")}`,
+      const conditions = c.distinguishing.filter((v) => v.success_share > 0);
+      const onlyFailures = c.distinguishing.filter((v) => v.success_share === 0);
+      const parts = conditions.map(
+        (v, j) => `${formatDataValue(v.key)}=${formatDataValue(v.value)} in ${pct(v.failure_share)}${j === 0 ? " of failures" : ""} vs ${pct(v.success_share)}${j === 0 ? " of successes" : ""}`,
       );
+      if (onlyFailures.length) {
+        parts.push(
+          `only in failures (often an outcome, not a cause): ${onlyFailures.map((v) => `${formatDataValue(v.key)}=${formatDataValue(v.value)} ${pct(v.failure_share)}`).join(", ")}`,
+        );
+      }
+      lines.push(`   sets it apart${sample}: ${parts.join("; ")}`);
     } else if (c.contrast_sample) {
       lines.push(
         c.contrast_sample.successes === 0

@@ -139,15 +139,21 @@ describe("contrastMetadata", () => {
     expect(contrastMetadata(f, 4, s, 4, options).map((v) => `${v.key}=${v.value}`)).toEqual(expected);
   });
 
-  it("sorts by the difference between failure and success shares, largest first", () => {
+  it("sorts conditions seen in successes by the difference in shares, then values only failures carry", () => {
     const f = counts(repeat(10, () => ({ a: "x", b: "y", c: "z" })));
     const s = counts(repeat(10, (i) => ({ a: i < 6 ? "x" : "-", b: "-", c: i < 3 ? "z" : "-" })));
     const out = contrastMetadata(f, 10, s, 10);
     expect(out.map((v) => [v.key, v.failure_share - v.success_share])).toEqual([
-      ["b", 1],
       ["c", 0.7],
       ["a", 0.4],
+      ["b", 1],
     ]);
+  });
+
+  it("ignores a value carried by a single failure of a tiny cluster", () => {
+    const two = [{ q: "q-1", flag: "false" }, { q: "q-2", flag: "false" }];
+    const out = contrastMetadata(counts(two), 2, counts(repeat(10, () => ({ q: "q-3", flag: "true" }))), 10);
+    expect(out.map((v) => `${v.key}=${v.value}`)).toEqual(["flag=false"]);
   });
 
   it("sets nothing apart when there are no successes to compare with", () => {

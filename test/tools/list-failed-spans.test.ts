@@ -223,16 +223,18 @@ describe.each(await backends())("list_failed_spans on $name", ({ open }) => {
     it("finds what sets the immediate failures apart, against successes of the same operation only", () => {
       const fast = out.clusters[0]!;
       expect(fast.contrast_sample).toEqual({ failures: 6, successes: 10 });
+      // Conditions also seen among successes first; values only failures carry (outcomes) last.
       expect(fast.distinguishing).toEqual([
-        { key: "has_output", value: "false", failure_share: 1, success_share: 0, failures: 6, successes: 0 },
         { key: "provider_id", value: "modal-us-east", failure_share: 1, success_share: 0.3, failures: 6, successes: 3 },
         { key: "region", value: "US", failure_share: 1, success_share: 0.3, failures: 6, successes: 3 },
+        { key: "has_output", value: "false", failure_share: 1, success_share: 0, failures: 6, successes: 0 },
       ]);
       // The slow cluster is mostly EU, like the successes: region does not set it apart, no output does.
       expect(out.clusters[2]!.distinguishing!.map((v) => `${v.key}=${v.value}`)).toEqual(["has_output=false"]);
       // Only the five largest clusters are contrasted.
       expect(out.clusters[5]!.distinguishing).toBeUndefined();
-      expect(text).toContain("region=US in 100% of failures vs 30% of successes");
+      expect(text).toContain("provider_id=modal-us-east in 100% of failures vs 30% of successes; region=US in 100% vs 30%");
+      expect(text).toContain("only in failures (often an outcome, not a cause): has_output=false 100%");
     });
 
     it("counts a span still 'started' past the threshold as unfinished, and a recent one not at all", () => {
