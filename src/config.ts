@@ -20,6 +20,22 @@ export interface Config {
   immediateMs: number;
   /** A span still 'started' after this long counts as unfinished. */
   unfinishedAfterMs: number;
+  sentry: SentryConfig;
+  /** The server's own telemetry: errors and tool-call performance go here when set. */
+  telemetryDsn: string | null;
+}
+
+export interface SentryConfig {
+  token: string | null;
+  org: string | null;
+  project: string | null;
+  /** https://sentry.io, a region host (https://us.sentry.io), or a self-hosted http(s)://host:port. */
+  url: string;
+  timeoutMs: number;
+  /** Sentry tag keys a job_id is searched under. */
+  jobTagKeys: string[];
+  /** Settings still needed before the Sentry tool can work; empty when configured. */
+  missing: string[];
 }
 
 const positiveInt = (name: string, fallback: number, max: number) =>
@@ -52,6 +68,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     TRACE_DOCTOR_POOL_MAX: positiveInt("TRACE_DOCTOR_POOL_MAX", 4, 100),
     TRACE_DOCTOR_IMMEDIATE_MS: positiveInt("TRACE_DOCTOR_IMMEDIATE_MS", 100, 60_000),
     TRACE_DOCTOR_UNFINISHED_AFTER_MS: positiveInt("TRACE_DOCTOR_UNFINISHED_AFTER_MS", 600_000, 7 * 86_400_000),
+    SENTRY_AUTH_TOKEN: z.string().optional(),
+    SENTRY_ACCESS_TOKEN: z.string().optional(),
+    SENTRY_ORG: z.string().optional(),
+    SENTRY_PROJECT: z.string().optional(),
+    SENTRY_URL: z.string().optional(),
+    SENTRY_TIMEOUT_MS: positiveInt("SENTRY_TIMEOUT_MS", 10_000, 120_000),
+    TRACE_DOCTOR_SENTRY_TAG_KEYS: z.string().optional(),
+    TRACE_DOCTOR_SENTRY_DSN: z.string().optional(),
   });
   const parsed = schema.safeParse(env);
   if (!parsed.success) throw new Error(`Invalid settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
@@ -70,6 +94,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     throw new Error("DATABASE_URL must be a postgres:// or postgresql:// connection string");
   }
+  const sentryUrl = e.SENTRY_URL?.trim() || "https://sentry.io";
+  if (!/^https?:\/\/[^/\s]+/i.test(sentryUrl)) throw new Error(`SENTRY_URL must be an http(s):// URL such as https://sentry.io or https://sentry.example.com:9000, got ${JSON.stringify(sentryUrl)}`);
+  const token = e.SENTRY_AUTH_TOKEN?.trim() || e.SENTRY_ACCESS_TOKEN?.trim() || null;
+  const org = e.SENTRY_ORG?.trim() || null;
+  if (org && !/^[A-Za-z0-9_.-]+$/.test(org)) throw new Error(`SENTRY_ORG must be an organization slug (letters, digits, '-', '_'), got ${JSON.stringify(org)}`);
+  const jobTagKeys = (e.TRACE_DOCTOR_SENTRY_TAG_KEYS ?? "job_id")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  for (const key of jobTagKeys) if (!/^[A-Za-z0-9_.:-]+$/.test(key)) throw new Error(`TRACE_DOCTOR_SENTRY_TAG_KEYS: ${JSON.stringify(key)} is not a tag key`);
+  const missing = [...(token ? [] : ["SENTRY_AUTH_TOKEN (or SENTRY_ACCESS_TOKEN)"]), ...(org ? [] : ["SENTRY_ORG"])];
   return {
     databaseUrl,
     table,
@@ -80,5 +115,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolMax: e.TRACE_DOCTOR_POOL_MAX,
     immediateMs: e.TRACE_DOCTOR_IMMEDIATE_MS,
     unfinishedAfterMs: e.TRACE_DOCTOR_UNFINISHED_AFTER_MS,
+    sentry: {
+      token,
+      org,
+      project: e.SENTRY_PROJECT?.trim() || null,
+      url: sentryUrl,
+      timeoutMs: e.SENTRY_TIMEOUT_MS,
+      jobTagKeys: jobTagKeys.length ? jobTagKeys : ["job_id"],
+      missing,
+    },
+    telemetryDsn: e.TRACE_DOCTOR_SENTRY_DSN?.trim() || null,
   };
 }

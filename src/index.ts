@@ -13,6 +13,9 @@ import { PostgresDatabase } from "./store/postgres.js";
 import { SpanTable } from "./store/span-table.js";
 import { applySchema } from "./store/span-writer.js";
 import { openDemoDatabase } from "./demo/demo-database.js";
+import { generateDemoDataset } from "./demo/demo-dataset.js";
+import { SentryClient, type SentryIssues } from "./sentry/sentry-client.js";
+import { startTelemetry } from "./telemetry.js";
 
 const USAGE = `trace-doctor ${SERVER_VERSION} — MCP server for diagnosing failures from trace spans
 
@@ -25,8 +28,25 @@ Usage:
 Settings are environment variables; see the README.`;
 
 async function serve(config: Config): Promise<void> {
+  const telemetry = await startTelemetry(config.telemetryDsn, {
+    release: `trace-doctor@${SERVER_VERSION}`,
+    secrets: [config.sentry.token ?? "", passwordOf(config.databaseUrl)],
+  });
   let db: ReadOnlyDatabase;
   let kind: "postgres" | "demo";
+  let sentry: SentryIssues | null = null;
+  let sentrySource: "demo" | "sentry" | "none" = "none";
+  const closers: Array<() => Promise<void>> = [];
+  if (config.sentry.missing.length === 0) {
+    sentry = new SentryClient({
+      baseUrl: config.sentry.url,
+      token: config.sentry.token!,
+      org: config.sentry.org!,
+      ...(config.sentry.project ? { project: config.sentry.project } : {}),
+      timeoutMs: config.sentry.timeoutMs,
+    });
+    sentrySource = "sentry";
+  }
   if (config.databaseUrl) {
     db = new PostgresDatabase(config.databaseUrl, { statementTimeoutMs: config.statementTimeoutMs, poolMax: config.poolMax });
     kind = "postgres";
@@ -36,15 +56,32 @@ async function serve(config: Config): Promise<void> {
     db = demo.db;
     kind = "demo";
     logInfo(`DATABASE_URL is not set: serving the DEMO dataset (${demo.manifest.spans} made-up spans), ${demo.how}. Set DATABASE_URL to read your own trace_spans.`);
+    if (!sentry) {
+      // The demo covers Sentry too: a local stand-in speaks the Sentry API, so the real client runs.
+      const { startDemoSentry } = await import("./demo/demo-sentry.js");
+      const rows = generateDemoDataset({ now: new Date(demo.manifest.now), seed: demo.manifest.seed, jobs: demo.manifest.jobs }).rows;
+      const local = await startDemoSentry(rows);
+      sentry = local.client;
+      sentrySource = "demo";
+      closers.push(local.close);
+      logInfo(`Sentry is not configured: serving DEMO Sentry issues from a local stand-in at ${local.url}.`);
+    }
   }
   const spans = new SpanTable(db, config.table, config.correlationKeys);
-  const server = createServer({
-    spans,
-    dataSource: { kind, label: db.label },
-    maxTraceSpans: config.maxTraceSpans,
-    immediateMs: config.immediateMs,
-    unfinishedAfterMs: config.unfinishedAfterMs,
-  });
+  const server = createServer(
+    {
+      spans,
+      dataSource: { kind, label: db.label },
+      maxTraceSpans: config.maxTraceSpans,
+      immediateMs: config.immediateMs,
+      unfinishedAfterMs: config.unfinishedAfterMs,
+      sentry,
+      sentryMissing: config.sentry.missing,
+      sentrySource,
+      jobTagKeys: config.sentry.jobTagKeys,
+    },
+    telemetry.wrap,
+  );
   const transport = new StdioServerTransport();
   let closing = false;
   const shutdown = async () => {
@@ -52,6 +89,8 @@ async function serve(config: Config): Promise<void> {
     closing = true;
     await server.close().catch(() => {});
     await db.close().catch(() => {});
+    for (const close of closers) await close().catch(() => {});
+    await telemetry.flush().catch(() => {});
     process.exit(0);
   };
   transport.onclose = () => void shutdown();
@@ -59,6 +98,15 @@ async function serve(config: Config): Promise<void> {
   process.on("SIGINT", () => void shutdown());
   process.on("SIGTERM", () => void shutdown());
   await server.connect(transport);
+}
+
+function passwordOf(url: string | null): string {
+  if (!url) return "";
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return "";
+  }
 }
 
 async function initDb(config: Config): Promise<void> {
