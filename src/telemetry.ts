@@ -16,11 +16,23 @@ export async function startTelemetry(dsn: string | null, options: { release: str
   // Loaded only when wanted: the SDK costs start-up time nobody else should pay.
   const Sentry = await import("@sentry/node");
   const secrets = options.secrets.filter((s) => s.length >= 4);
+  // Events can hold cycles (timers, sockets): walk them in place rather than through JSON.
+  const clean = (text: string) => secrets.reduce((t, s) => t.split(s).join("***"), text);
   const scrub = <T>(value: T): T => {
     if (!secrets.length) return value;
-    let json = JSON.stringify(value);
-    for (const s of secrets) json = json.split(s).join("***");
-    return JSON.parse(json) as T;
+    const seen = new WeakSet<object>();
+    const walk = (node: unknown): void => {
+      if (!node || typeof node !== "object" || seen.has(node)) return;
+      seen.add(node);
+      const record = node as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        const v = record[key];
+        if (typeof v === "string") record[key] = clean(v);
+        else walk(v);
+      }
+    };
+    walk(value);
+    return value;
   };
   Sentry.init({
     dsn,

@@ -55,6 +55,7 @@ export async function runDemoSession(): Promise<void> {
   });
   const failing = await call(`User: why did job ${ex.immediateFailureJobId} fail?`, "get_trace", { job_id: ex.immediateFailureJobId });
   const gaps = await call("Which hops are missing from it, compared with successful executions?", "find_gaps", { job_id: ex.immediateFailureJobId });
+  const sentry = await call("What does Sentry say about the same job?", "sentry_issue_context", { job_id: ex.immediateFailureJobId, max_breadcrumbs: 5 });
   await call("For contrast, a successful job of the same region and model, before the failures began:", "find_gaps", { job_id: ex.successJobId });
   await call("A job whose router hop wrote its own trace_id (joined by job_id):", "get_trace", { trace_id: ex.linkedByJobIdRunnerTraceId });
   await call("A mistyped id gets an error the model can act on:", "get_trace", { trace_id: "no-such-trace" });
@@ -69,8 +70,20 @@ export async function runDemoSession(): Promise<void> {
       `- Services that wrote spans for this job: ${trace.services.join(", ")}.`,
       `- The whole job took ${trace.duration_ms} ms${trace.duration_ms < 100 ? ": too fast for a network round trip to the router and a model call" : ""}.`,
     ];
-    if (missing) lines.push(`- Missing hop: ${missing.missing!.join(" → ")} (successful executions always have it); evidence span ${missing.span_ids.join(", ")}.`);
+    if (missing) {
+      const [first, ...below] = missing.missing!;
+      lines.push(`- Missing hop: ${first}${below.length ? ` (and below it ${below.join(", ")})` : ""}, which successful executions always have; evidence span ${missing.span_ids.join(", ")}.`);
+    }
     lines.push(`- Evidence: trace ${trace.trace_ids.join(", ")}; failed spans ${trace.failed_span_ids.join(", ")}.`);
+    const event = (sentry.structuredContent as { issue?: { short_id?: string }; event?: { event_id: string; contexts: Record<string, Record<string, unknown>> } } | undefined);
+    if (event?.event) {
+      const exec = event.event.contexts.execution ?? {};
+      lines.push(
+        `- Sentry ${event.issue?.short_id} event ${event.event.event_id}: duration_ms=${exec.duration_ms}, has_output=${exec.has_output}, has_receipt=${exec.has_receipt}${
+          exec.has_output === false && exec.has_receipt === false ? " — the executor returned with neither output nor receipt" : ""
+        }.`,
+      );
+    }
     if (missing && trace.duration_ms < 100) {
       lines.push("- Hypothesis to test: the runner's call to the router failed before the request reached it (configuration, DNS, connection refused, credentials).");
     }

@@ -13,6 +13,8 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import pg from "pg";
 import { readDemoManifest } from "../../src/demo/demo-database.js";
 import { generateDemoDataset } from "../../src/demo/demo-dataset.js";
+import { startSentryApiServer } from "../../src/demo/sentry-api-server.js";
+import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
 import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
 
@@ -20,7 +22,7 @@ const SERVER = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
 
 function baseEnv(extra: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "DATABASE_URL" && !k.startsWith("TRACE_DOCTOR_")) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "DATABASE_URL" && !k.startsWith("TRACE_DOCTOR_") && !k.startsWith("SENTRY_")) env[k] = v;
   return { ...env, ...extra };
 }
 
@@ -71,7 +73,7 @@ describe("stdio server on the embedded demo database", () => {
 
   it("lists all tools", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["find_gaps", "get_trace", "list_failed_spans"]);
+    expect(tools.map((t) => t.name).sort()).toEqual(["find_gaps", "get_trace", "list_failed_spans", "sentry_issue_context"]);
     for (const t of tools) expect(t.outputSchema, t.name).toBeDefined();
   });
 
@@ -95,6 +97,22 @@ describe("stdio server on the embedded demo database", () => {
     expect(out.findings[0]).toMatchObject({ kind: "missing_hop", severity: "high" });
     expect(out.findings[0]!.missing![0]).toBe("router.inference_request");
     expect(text(r)).toMatch(/never reached router/);
+  });
+
+  it("sentry_issue_context works offline on the demo's Sentry stand-in, joined to the demo spans", async () => {
+    expect(client.getInstructions()).toMatch(/Sentry: DEMO data/);
+    const manifest = readDemoManifest(demoDir)!;
+    const r = (await client.callTool({ name: "sentry_issue_context", arguments: { job_id: manifest.examples.immediateFailureJobId } })) as CallToolResult;
+    expect(r.isError, text(r)).toBeFalsy();
+    const out = r.structuredContent as {
+      issue: { title: string; short_id: string };
+      event: { contexts: { execution: Record<string, unknown> } };
+      spans: { trace_ids: string[] };
+    };
+    expect(out.issue).toMatchObject({ title: "Execution failed", short_id: "RUNNER-1A" });
+    expect(out.event.contexts.execution).toMatchObject({ job_id: manifest.examples.immediateFailureJobId, duration_ms: 13, has_output: false });
+    expect(out.spans.trace_ids).toEqual([manifest.examples.immediateFailureTraceId]);
+    expect(text(r)).toMatch(/--- end of event data ---/);
   });
 
   it("turns bad input into isError results and keeps running", async () => {
@@ -149,11 +167,13 @@ describe.runIf(postgresReady)("stdio server on Postgres (DATABASE_URL)", () => {
   const admin = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 1 });
   let client: Client;
   let manifest: ReturnType<typeof generateDemoDataset>["manifest"];
+  let rows: ReturnType<typeof generateDemoDataset>["rows"];
   beforeAll(async () => {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
     await applySchema(admin, `${schema}.trace_spans`);
     const data = generateDemoDataset({ now: new Date() });
     manifest = data.manifest;
+    rows = data.rows;
     await insertSpans(admin, data.rows, `${schema}.trace_spans`);
     client = await connect({ DATABASE_URL: TEST_DATABASE_URL!, TRACE_DOCTOR_TABLE: `${schema}.trace_spans` });
   });
@@ -174,6 +194,34 @@ describe.runIf(postgresReady)("stdio server on Postgres (DATABASE_URL)", () => {
     expect((byJob.structuredContent as { trace_ids: string[] }).trace_ids).toHaveLength(2);
     const byTrace = (await client.callTool({ name: "get_trace", arguments: { trace_id: manifest.examples.immediateFailureTraceId } })) as CallToolResult;
     expect(byTrace.structuredContent).toMatchObject({ services: ["runner"], status_counts: { failed: 2 } });
+  });
+
+  it("says which Sentry settings are missing, and the span tools are unaffected", async () => {
+    const r = (await client.callTool({ name: "sentry_issue_context", arguments: { issue: "RUNNER-1A" } })) as CallToolResult;
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/Sentry is not configured: set SENTRY_AUTH_TOKEN \(or SENTRY_ACCESS_TOKEN\) and SENTRY_ORG/);
+    expect(client.getInstructions()).toMatch(/Sentry: not configured/);
+  });
+
+  it("reads Sentry over HTTP from SENTRY_URL and joins its events to the Postgres spans", async () => {
+    const sentry = await startSentryApiServer({ fixtures: demoSentryFixtures(rows, { org: "project-beacon" }), token: "test-token-123" });
+    const c = await connect({
+      DATABASE_URL: TEST_DATABASE_URL!,
+      TRACE_DOCTOR_TABLE: `${schema}.trace_spans`,
+      SENTRY_URL: sentry.url,
+      SENTRY_ACCESS_TOKEN: "test-token-123",
+      SENTRY_ORG: "project-beacon",
+    });
+    try {
+      const r = (await c.callTool({ name: "sentry_issue_context", arguments: { job_id: manifest.examples.immediateFailureJobId } })) as CallToolResult;
+      expect(r.isError, text(r)).toBeFalsy();
+      expect(r.structuredContent).toMatchObject({ sentry: { org: "project-beacon" }, spans: { trace_ids: [manifest.examples.immediateFailureTraceId] } });
+      expect(sentry.requests.every((q) => q.authorization === "Bearer test-token-123")).toBe(true);
+      expect(text(r)).not.toContain("test-token-123");
+    } finally {
+      await c.close();
+      await sentry.close();
+    }
   });
 
   it("never shows the connection password, even in errors", async () => {
