@@ -2,6 +2,7 @@
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { getTrace, getTraceDescription, getTraceInput, getTraceOutput } from "./tools/get-trace.js";
+import { diagnoseDescription, diagnoseInput, diagnoseOutput, diagnoseTool } from "./tools/diagnose.js";
 import { findGapsDescription, findGapsInput, findGapsOutput, findGapsTool } from "./tools/find-gaps.js";
 import { listFailedSpans, listFailedSpansDescription, listFailedSpansInput, listFailedSpansOutput } from "./tools/list-failed-spans.js";
 import { sentryIssueContext, sentryIssueContextDescription, sentryIssueContextInput, sentryIssueContextOutput } from "./tools/sentry-issue-context.js";
@@ -53,6 +54,25 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
     { name: SERVER_NAME, version: SERVER_VERSION },
     { instructions: instructionsFor(context), capabilities: { tools: {} } },
   ));
+  server.registerTool(
+    "diagnose",
+    {
+      title: "Diagnose a failure",
+      description: diagnoseDescription,
+      inputSchema: diagnoseInput,
+      outputSchema: diagnoseOutput,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
+    },
+    (input) =>
+      diagnoseTool(context.spans, input, {
+        maxTraceSpans: context.maxTraceSpans,
+        immediateMs: context.immediateMs,
+        unfinishedAfterMs: context.unfinishedAfterMs,
+        sentry: context.sentry,
+        sentryMissing: context.sentryMissing,
+        jobTagKeys: context.jobTagKeys,
+      }),
+  );
   server.registerTool(
     "get_trace",
     {

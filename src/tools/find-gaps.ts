@@ -6,16 +6,14 @@
 import { z } from "zod";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { buildSpanTree } from "../analysis/span-tree.js";
-import { aggregateGaps, findGaps, hopOf, learnBaseline, succeeded, type Baseline, type GapThresholds } from "../analysis/gaps.js";
+import { aggregateGaps, findGaps, hopOf, type GapThresholds } from "../analysis/gaps.js";
 import { renderGapReport } from "../analysis/gap-report.js";
 import { isoTime } from "../analysis/format.js";
 import { parseWindow, type TimeWindow } from "../analysis/time-window.js";
 import type { SpanReader } from "../store/span-table.js";
-import { loadExecutions, lookupTrace, notFoundMessage } from "./trace-lookup.js";
+import { BASELINE_SPAN_LIMIT, executionBaseline, loadExecutions, lookupTrace, notFoundMessage } from "./trace-lookup.js";
 import { toolError, toolErrorFrom, toolResult } from "./result.js";
 
-const BASELINE_LOOKBACK_MS = 24 * 3_600_000;
-const BASELINE_SPAN_LIMIT = 50_000;
 
 export const findGapsInput = z.object({
   trace_id: z.string().trim().min(1).max(200).optional().describe("One execution by trace id. Omit trace_id and job_id for the aggregate view."),
@@ -151,16 +149,9 @@ async function oneExecution(spans: SpanReader, input: FindGapsInput, t: GapThres
   const tree = buildSpanTree(found.loaded.spans, { correlationKeys: [...spans.correlationKeys] });
   const root = tree.roots[0]!;
   const rootHop = hopOf(root);
-  const window = { fromMs: root.span.startMs - BASELINE_LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + 3_600_000) };
-
   const notes: string[] = [];
-  const sampled = await spans.recentRoots({ window, limit: input.sample, service: root.span.service, operation: root.span.operation, successOnly: true });
-  const own = new Set(tree.traceIds);
-  const { executions } = await loadExecutions(spans, sampled.roots.filter((r) => !own.has(r.traceId)), window, BASELINE_SPAN_LIMIT);
-  const successes = executions.filter((e) => hopOf(e) === rootHop && succeeded(e));
-  let baseline: Baseline | null = null;
-  if (successes.length >= 5) baseline = learnBaseline(rootHop, successes);
-  else notes.push(`Only ${successes.length} successful ${rootHop} execution(s) in the 24 h before this one: too few to learn which hops to expect, so missing hops are not judged.`);
+  const { baseline, successes, window, more } = await executionBaseline(spans, tree, input.sample, nowMs);
+  if (!baseline) notes.push(`Only ${successes} successful ${rootHop} execution(s) in the 24 h before this one: too few to learn which hops to expect, so missing hops are not judged.`);
   if (tree.roots.length > 1) notes.push(`The spans form ${tree.roots.length} separate trees; findings are about all of them, expected hops about the first (${rootHop}).`);
   if (found.loaded.truncated) notes.push(`The execution has more spans than TRACE_DOCTOR_MAX_TRACE_SPANS; only the first were read.`);
 
@@ -183,8 +174,8 @@ async function oneExecution(spans: SpanReader, input: FindGapsInput, t: GapThres
     handoffs: analysis.handoffs.slice(0, 50),
     expected_hops: analysis.expectedHops,
     baseline: baseline
-      ? { root_operation: rootHop, successful_executions: baseline.executions, ...(sampled.more ? { note: `the ${baseline.executions} most recent` } : {}) }
-      : { root_operation: rootHop, successful_executions: successes.length, note: "too few to judge missing hops" },
+      ? { root_operation: rootHop, successful_executions: baseline.executions, ...(more ? { note: `the ${baseline.executions} most recent` } : {}) }
+      : { root_operation: rootHop, successful_executions: successes, note: "too few to judge missing hops" },
     notes,
   };
   return toolResult(output, renderGapReport(output));

@@ -3,11 +3,15 @@
 // for baselines and aggregates. Shared by get_trace and find_gaps.
 
 import type { Span } from "../analysis/span.js";
-import { buildSpanTree, type SpanNode } from "../analysis/span-tree.js";
+import { buildSpanTree, type SpanNode, type SpanTree } from "../analysis/span-tree.js";
+import { hopOf, learnBaseline, succeeded, type Baseline } from "../analysis/gaps.js";
 import { formatMs, isoTime } from "../analysis/format.js";
 import type { RootSpan, SpanReader, TimeRange } from "../store/span-table.js";
 
 const MAX_TRACES_PER_JOB = 20;
+/** A baseline is learned from successful executions in the day before the one judged. */
+const BASELINE_LOOKBACK_MS = 24 * 3_600_000;
+export const BASELINE_SPAN_LIMIT = 50_000;
 /** Hops linked by a correlation key are pulled in when they start within this margin of the trace. */
 const LINK_MARGIN_MS = 60_000;
 
@@ -131,4 +135,24 @@ export async function loadExecutions(
   const loaded = await spans.spansOfTraces([...traceIds], spanLimit);
   const tree = buildSpanTree(loaded.spans, { correlationKeys: [...spans.correlationKeys] });
   return { executions: tree.roots, truncated: loaded.truncated };
+}
+
+/**
+ * What successful executions of the same root operation look like, from up to `sample` of them in the
+ * 24 h before this execution (itself excluded). Null baseline when fewer than 5 succeeded.
+ */
+export async function executionBaseline(
+  spans: SpanReader,
+  tree: SpanTree,
+  sample: number,
+  nowMs: number,
+): Promise<{ baseline: Baseline | null; successes: number; window: TimeRange; more: boolean }> {
+  const root = tree.roots[0]!;
+  const rootHop = hopOf(root);
+  const window = { fromMs: root.span.startMs - BASELINE_LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + 3_600_000) };
+  const sampled = await spans.recentRoots({ window, limit: sample, service: root.span.service, operation: root.span.operation, successOnly: true });
+  const own = new Set(tree.traceIds);
+  const { executions } = await loadExecutions(spans, sampled.roots.filter((r) => !own.has(r.traceId)), window, BASELINE_SPAN_LIMIT);
+  const successes = executions.filter((e) => hopOf(e) === rootHop && succeeded(e));
+  return { baseline: successes.length >= 5 ? learnBaseline(rootHop, successes) : null, successes: successes.length, window, more: sampled.more };
 }
