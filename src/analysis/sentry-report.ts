@@ -57,6 +57,8 @@ export function renderSentryReport(out: SentryIssueContextOutput): string {
       }
     } else if (e.breadcrumbs_total === 0) {
       lines.push("breadcrumbs: none recorded");
+    } else {
+      lines.push(`breadcrumbs: ${e.breadcrumbs_total} recorded, none shown (raise max_breadcrumbs to see them)`);
     }
     lines.push("--- end of event data ---");
   }

@@ -36,6 +36,8 @@ export interface FaultRule {
   delayMs?: number;
   /** Destroy the socket without a response (a network error for the client). */
   destroy?: boolean;
+  /** Send the status line, headers and the start of a body, then stall until the client gives up. */
+  stallBody?: boolean;
 }
 
 export interface RecordedRequest {
@@ -657,6 +659,11 @@ export async function startSentryApiServer(options: SentryApiServerOptions): Pro
       }
       if (fault.destroy) {
         req.socket.destroy();
+        return;
+      }
+      if (fault.stallBody) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.write('{"id": "47');
         return;
       }
       if (fault.status !== undefined || fault.body !== undefined) {

@@ -69,8 +69,18 @@ const MAX_VALUE_CHARS = 300;
 function clip(value: unknown): unknown {
   if (typeof value === "string") return value.length > MAX_VALUE_CHARS ? `${value.slice(0, MAX_VALUE_CHARS)}…` : value;
   if (value && typeof value === "object") {
-    const json = JSON.stringify(value);
-    return json.length > MAX_VALUE_CHARS ? `${json.slice(0, MAX_VALUE_CHARS)}…` : value;
+    const kept = withoutNulls(value);
+    const json = JSON.stringify(kept);
+    return json.length > MAX_VALUE_CHARS ? `${json.slice(0, MAX_VALUE_CHARS)}…` : kept;
+  }
+  return value;
+}
+
+/** Outputs carry no nulls: a null nested in event data says nothing a missing key does not. */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== null).map(withoutNulls);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
   }
   return value;
 }
@@ -154,7 +164,8 @@ function breadcrumbs(event: SentryEvent, max: number): { breadcrumbs: EventBread
     if (present(b.level)) crumb.level = b.level;
     if (present(b.category)) crumb.category = b.category;
     if (present(b.message)) crumb.message = String(clip(b.message));
-    if (b.data && Object.keys(b.data).length) crumb.data = Object.fromEntries(Object.entries(b.data).slice(0, 12).map(([k, v]) => [k, clip(v)]));
+    const data = Object.entries(b.data ?? {}).filter(([, v]) => present(v));
+    if (data.length) crumb.data = Object.fromEntries(data.slice(0, 12).map(([k, v]) => [k, clip(v)]));
     return crumb;
   });
   return { breadcrumbs: kept, breadcrumbs_total: all.length };

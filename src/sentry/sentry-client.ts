@@ -80,7 +80,7 @@ export class SentryClient implements SentryIssues {
   }
 
   getIssue(issueId: string, org = this.org): Promise<SentryIssue> {
-    return this.get(`organizations/${enc(org)}/issues/${enc(issueId)}/`, {}, sentryIssue, `issue ${issueId}`).then((p) => p.data);
+    return this.get(`organizations/${enc(org)}/issues/${enc(issueId)}/`, {}, sentryIssue, `issue ${issueId}`, org).then((p) => p.data);
   }
 
   async lookupShortId(shortId: string): Promise<{ issueId: string; issue: SentryIssue | null }> {
@@ -89,7 +89,7 @@ export class SentryClient implements SentryIssues {
   }
 
   getIssueEvent(issueId: string, which: EventChoice, org = this.org): Promise<SentryEvent> {
-    return this.get(`organizations/${enc(org)}/issues/${enc(issueId)}/events/${enc(which)}/`, {}, sentryEvent, `event ${which} of issue ${issueId}`).then(
+    return this.get(`organizations/${enc(org)}/issues/${enc(issueId)}/events/${enc(which)}/`, {}, sentryEvent, `event ${which} of issue ${issueId}`, org).then(
       (p) => p.data,
     );
   }
@@ -114,7 +114,9 @@ export class SentryClient implements SentryIssues {
     let cursor: string | null = null;
     for (let page = 0; page < 5; page++) {
       const params: Record<string, string> = { query, limit: String(Math.min(100, limit)), statsPeriod: "14d", sort: "date" };
-      if (this.options.project) params.project = this.options.project;
+      // Sentry's `project` parameter takes numeric ids; a slug goes into the search query instead.
+      if (this.options.project && /^\d+$/.test(this.options.project)) params.project = this.options.project;
+      else if (this.options.project) params.query = `project:${this.options.project} ${query}`;
       if (cursor) params.cursor = cursor;
       const result: Page<SentryIssue[]> = await this.get(`organizations/${enc(this.org)}/issues/`, params, issueList, `issues matching ${JSON.stringify(query)}`);
       issues.push(...result.data);
@@ -125,10 +127,9 @@ export class SentryClient implements SentryIssues {
   }
 
   /** One GET with retries, error mapping and lenient validation. */
-  private async get<S extends z.ZodType>(path: string, query: Record<string, string>, schema: S, what: string): Promise<Page<z.infer<S>>> {
+  private async get<S extends z.ZodType>(path: string, query: Record<string, string>, schema: S, what: string, org = this.org): Promise<Page<z.infer<S>>> {
     const url = new URL(`${this.base}/api/0/${path}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    if (this.options.project && path.endsWith("/issues/") && !url.searchParams.has("project")) url.searchParams.set("project", this.options.project);
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? 3);
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     const sleep = this.options.sleep ?? sleepFor;
@@ -157,7 +158,7 @@ export class SentryClient implements SentryIssues {
         const maxWait = this.options.maxRateLimitWaitMs ?? 10_000;
         const resetAt = new Date(now() + waitMs).toISOString();
         last = new SentryApiError(
-          `Sentry rate-limited trace-doctor (429) for ${what}; the limit resets at ${resetAt} (in ${Math.ceil(waitMs / 1000)} s)${
+          `Sentry rate-limited trace-doctor (429) for ${what}; the limit resets at ${resetAt} (in ${waitMs < 1000 ? `${Math.ceil(waitMs)} ms` : `${Math.ceil(waitMs / 1000)} s`})${
             waitMs > maxWait ? `, later than this server waits (${Math.round(maxWait / 1000)} s)` : ` and ${attempt} attempt(s) were made`
           }. Try again after the reset.`,
           "rate_limited",
@@ -172,21 +173,32 @@ export class SentryClient implements SentryIssues {
       if (response.status >= 500) {
         const body = await response.text().catch(() => "");
         last = new SentryApiError(
-          `Sentry at ${this.host} answered ${response.status} for ${what} (${attempt} attempt(s))${body ? `: ${this.clean(body.slice(0, 160))}` : ""}. Sentry may be degraded; try again shortly.`,
+          `Sentry at ${this.host} answered ${response.status} for ${what} (${attempt} attempt(s))${body ? `: ${this.clean(body).slice(0, 160)}` : ""}. Sentry may be degraded; try again shortly.`,
           "server",
           response.status,
         );
         if (attempt < maxAttempts) await sleep(backoff(attempt));
         continue;
       }
-      if (!response.ok) throw await this.clientError(response, what);
+      if (!response.ok) throw await this.clientError(response, what, org);
 
-      const text = await response.text();
+      // The timeout covers the body too: a response that stalls after its headers is retried like one that never came.
+      let text: string;
+      try {
+        text = await response.text();
+      } catch (err) {
+        last = new SentryApiError(
+          `Sentry at ${this.host} stopped sending the answer for ${what} (${attempt} attempt(s)): ${this.clean(causeOf(err))}. Raise SENTRY_TIMEOUT_MS or try again.`,
+          "timeout",
+        );
+        if (attempt < maxAttempts) await sleep(backoff(attempt));
+        continue;
+      }
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
-        throw new SentryApiError(`Sentry sent a body that is not JSON for ${what} (${this.clean(text.slice(0, 80))}…). Is SENTRY_URL a Sentry server?`, "bad_response", response.status);
+        throw new SentryApiError(`Sentry sent a body that is not JSON for ${what} (${this.clean(text).slice(0, 80)}…). Is SENTRY_URL a Sentry server?`, "bad_response", response.status);
       }
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
@@ -202,12 +214,13 @@ export class SentryClient implements SentryIssues {
     throw last ?? new SentryApiError(`Sentry request for ${what} failed.`, "network");
   }
 
-  private async clientError(response: Response, what: string): Promise<SentryApiError> {
+  private async clientError(response: Response, what: string, org: string): Promise<SentryApiError> {
     const detail = await response
       .json()
       .then((b: unknown) => (b && typeof b === "object" && "detail" in b ? String((b as { detail: unknown }).detail) : ""))
       .catch(() => "");
-    const suffix = detail ? ` Sentry said: ${this.clean(detail.slice(0, 200))}` : "";
+    // Clean before cutting: a token cut in half would no longer be recognised.
+    const suffix = detail ? ` Sentry said: ${this.clean(detail).slice(0, 200)}` : "";
     switch (response.status) {
       case 401:
         return new SentryApiError(
@@ -223,7 +236,7 @@ export class SentryClient implements SentryIssues {
         );
       case 404:
         return new SentryApiError(
-          `Sentry has no ${what} in organization ${this.org} at ${this.host} (404). Check the id, and that SENTRY_ORG is the organization slug from your Sentry URL (and SENTRY_URL the right region or host).${suffix}`,
+          `Sentry has no ${what} in organization ${org} at ${this.host} (404). Check the id, and that SENTRY_ORG is the organization slug from your Sentry URL (and SENTRY_URL the right region or host).${suffix}`,
           "not_found",
           404,
         );
