@@ -9,7 +9,7 @@ import { applySchema, insertSpans } from "../store/span-writer.js";
 import { generateDemoDataset, type DemoManifest } from "./demo-dataset.js";
 
 /** Bumped when the generator changes shape, so old demo directories are rebuilt. */
-export const DEMO_DATASET_VERSION = 1;
+export const DEMO_DATASET_VERSION = 2;
 const MARKER = "trace-doctor-demo.json";
 const STALE_AFTER_MS = 6 * 3600_000;
 

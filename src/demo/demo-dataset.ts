@@ -1,5 +1,9 @@
 // Deterministic generator of the demo dataset: a day of runner → router → Modal spans in which
-// US / llama3.2-1b / modal-us-east jobs start failing in ~13 ms, with a few other failures for contrast.
+// US / llama3.2-1b / modal-us-east jobs start failing in ~13 ms, with one case of every other failure
+// pattern for contrast: ASIA provider timeouts (~30 s), crashed workers (runner spans never finish),
+// EU / mistral-7b requests the provider rejects at once (401 → 502 in ~50 ms, one 2-hour window),
+// requests the router received and then crashed on (router span never finishes, runner sees EOF), and
+// successful jobs slowed by a router cold start (3–6 s between the runner's call and the router's span).
 
 /** One row of trace_spans, as it would be inserted (times as ISO strings, metadata as JSON). */
 export interface DemoSpanRow {
@@ -42,6 +46,24 @@ export interface DemoManifest {
     linkedByJobIdRouterTraceId: string;
     /** A provider timeout in ASIA (modal.run_inference ~30 s). */
     timeoutJobId: string;
+    /**
+     * Router received it, the provider refused it at once: EU / mistral-7b / modal-eu-west, runner fails in
+     * ~40–70 ms with "router returned 502: provider rejected the request", modal.run_inference 401 in 2–6 ms.
+     */
+    downstreamRejectedJobId: string;
+    /** Its runner trace id (its router hop shares it). */
+    downstreamRejectedTraceId: string;
+    /**
+     * Router received it and crashed: router.inference_request stays 'started' (never finished, no
+     * select_provider, no modal span); the runner fails after ~1.2–1.6 s with "router connection reset (EOF)".
+     */
+    lostRequestJobId: string;
+    /** Its runner trace id (its router hop shares it). */
+    lostRequestTraceId: string;
+    /** A successful job slowed by a router cold start: router.inference_request starts 3–6 s after runner.call_router. */
+    slowHandoffJobId: string;
+    /** Its runner trace id (its router hop shares it). */
+    slowHandoffTraceId: string;
   };
 }
 
@@ -63,6 +85,12 @@ const PROVIDER_TIMEOUT_SHARE = 0.0125;
 /** The runner→router trace header is only sometimes propagated. */
 const SHARED_TRACE_SHARE = 0.6;
 const COLD_START_SHARE = 0.08;
+
+/** How long the router takes to pick up a request when it is warm, and when it has to cold-start first. */
+const HANDOFF_MS: readonly [number, number] = [5, 40];
+const COLD_HANDOFF_MS: readonly [number, number] = [3000, 6000];
+/** How long the runner waits on a reset connection before it gives up on a lost request. */
+const LOST_REQUEST_MS: readonly [number, number] = [1200, 1600];
 
 const ROUTER_URL = "https://beacon-hybrid-router.railway.app/inference";
 
@@ -95,7 +123,27 @@ const INFERENCE_MS_BY_MODEL: Record<Model, readonly [number, number]> = {
 const FAILING_REGION: Region = "US";
 const FAILING_MODEL: Model = "llama3.2-1b";
 
-type JobKind = "success" | "immediate-failure" | "provider-timeout" | "crashed-worker";
+/** downstream_rejected: for two hours, 10–12 h before now, modal-eu-west refuses every EU/mistral-7b request. */
+const REJECTED_REGION: Region = "EU";
+const REJECTED_MODEL: Model = "mistral-7b";
+const REJECTED_WINDOW_BEFORE_NOW_MS: readonly [number, number] = [12 * HOUR_MS, 10 * HOUR_MS];
+
+const ERRORS = {
+  /** The runner's generic message, as in the user's Sentry issue. */
+  executionFailed: "execution failed",
+  rejectedByRouter: "router returned 502: provider rejected the request",
+  rejectedByProvider: "401 Unauthorized: invalid token",
+  connectionReset: "router connection reset (EOF)",
+} as const;
+
+type JobKind =
+  | "success"
+  | "immediate-failure"
+  | "provider-timeout"
+  | "crashed-worker"
+  | "downstream-rejected"
+  | "lost-request"
+  | "slow-handoff";
 type Continuity = "shared-trace" | "linked-by-job-id";
 
 interface JobPlan {
@@ -241,19 +289,44 @@ function isFailingCohort(region: Region, model: Model): boolean {
   return region === FAILING_REGION && model === FAILING_MODEL;
 }
 
+function isRejectedCohort(region: Region, model: Model): boolean {
+  return region === REJECTED_REGION && model === REJECTED_MODEL;
+}
+
 interface PlanCounts {
   immediateFailures: number;
   providerTimeouts: number;
   crashedWorkers: number;
+  downstreamRejected: number;
+  lostRequests: number;
+  slowHandoffs: number;
+  /** Everything else; the new cases above are taken from this share. */
   successes: number;
 }
 
 function countJobs(jobs: number): PlanCounts {
   const immediateFailures = Math.max(1, Math.round(jobs * IMMEDIATE_FAILURE_SHARE));
   const providerTimeouts = Math.max(1, Math.round(jobs * PROVIDER_TIMEOUT_SHARE));
-  const crashedWorkers = jobs >= 100 ? 2 : 1;
-  const successes = jobs - immediateFailures - providerTimeouts - crashedWorkers;
-  return { immediateFailures, providerTimeouts, crashedWorkers, successes };
+  const full = jobs >= 100;
+  const crashedWorkers = full ? 2 : 1;
+  const downstreamRejected = full ? 6 : 1;
+  const lostRequests = full ? 3 : 1;
+  const slowHandoffs = full ? 5 : 1;
+  const successes =
+    jobs - immediateFailures - providerTimeouts - crashedWorkers - downstreamRejected - lostRequests - slowHandoffs;
+  return { immediateFailures, providerTimeouts, crashedWorkers, downstreamRejected, lostRequests, slowHandoffs, successes };
+}
+
+interface TimeBounds {
+  dayStart: number;
+  latestStart: number;
+  failureStart: number;
+  rejectedStart: number;
+  rejectedEnd: number;
+}
+
+function inRejectedWindow(startMs: number, t: TimeBounds): boolean {
+  return startMs >= t.rejectedStart && startMs <= t.rejectedEnd;
 }
 
 interface Plans {
@@ -263,6 +336,9 @@ interface Plans {
   linkedSuccess: JobPlan;
   firstImmediateFailure: JobPlan;
   firstTimeout: JobPlan;
+  firstDownstreamRejected: JobPlan;
+  firstLostRequest: JobPlan;
+  firstSlowHandoff: JobPlan;
 }
 
 /** Decide what every job is (kind, cohort, start time) before writing any span. */
@@ -271,6 +347,13 @@ function planJobs(rng: Rng, nowMs: number, jobs: number): Plans {
   const dayStart = nowMs - DAY_MS + 1000;
   const latestStart = nowMs - END_MARGIN_MS;
   const failureStart = nowMs - FAILURE_WINDOW_MS;
+  const bounds: TimeBounds = {
+    dayStart,
+    latestStart,
+    failureStart,
+    rejectedStart: nowMs - REJECTED_WINDOW_BEFORE_NOW_MS[0],
+    rejectedEnd: nowMs - REJECTED_WINDOW_BEFORE_NOW_MS[1],
+  };
   const all: JobPlan[] = [];
 
   const immediateFailures: JobPlan[] = [];
@@ -303,11 +386,15 @@ function planJobs(rng: Rng, nowMs: number, jobs: number): Plans {
 
   // Crashed workers sit well in the past, so "still started" clearly means "never finished".
   for (let i = 0; i < counts.crashedWorkers; i++) {
+    const region = pick(rng, ["EU", "ASIA"] as const);
+    let model = pick(rng, MODELS);
+    // EU/mistral-7b jobs outside the rejection window all succeed, so the rejection stands out.
+    if (isRejectedCohort(region, model)) model = pick(rng, MODELS.filter((m) => m !== REJECTED_MODEL));
     all.push({
       kind: "crashed-worker",
       startMs: randomInt(rng, nowMs - 20 * HOUR_MS, nowMs - 2 * HOUR_MS),
-      region: pick(rng, ["EU", "ASIA"] as const),
-      model: pick(rng, MODELS),
+      region,
+      model,
       questionId: questionId(rng),
       continuity: randomContinuity(rng),
       coldStart: false,
@@ -324,28 +411,90 @@ function planJobs(rng: Rng, nowMs: number, jobs: number): Plans {
     continuity: "shared-trace",
     coldStart: false,
   };
-  const linkedSuccess = plannedSuccess(rng, dayStart, latestStart, failureStart);
+  const linkedSuccess = plannedSuccess(rng, bounds);
   linkedSuccess.continuity = "linked-by-job-id";
   linkedSuccess.coldStart = false;
   all.push(lastGoodSuccess, linkedSuccess);
   for (let i = 2; i < counts.successes; i++) {
-    all.push(plannedSuccess(rng, dayStart, latestStart, failureStart));
+    all.push(plannedSuccess(rng, bounds));
   }
 
-  all.push(...immediateFailures, ...timeouts);
+  // The later cases are planned after the older ones, so those keep their draws from the seed.
+  // Each case's first job is the manifest's example, and writes its router hop in the runner's trace.
+  const rejected: JobPlan[] = [];
+  const slotMs = Math.floor((bounds.rejectedEnd - bounds.rejectedStart) / counts.downstreamRejected);
+  for (let i = 0; i < counts.downstreamRejected; i++) {
+    rejected.push({
+      kind: "downstream-rejected",
+      // One per slot, so the six spread over the whole window (and stay inside it).
+      startMs: bounds.rejectedStart + i * slotMs + randomInt(rng, MINUTE_MS, slotMs - MINUTE_MS),
+      region: REJECTED_REGION,
+      model: REJECTED_MODEL,
+      questionId: questionId(rng),
+      continuity: i === 0 ? "shared-trace" : randomContinuity(rng),
+      coldStart: false,
+    });
+  }
+
+  const lost: JobPlan[] = [];
+  for (let i = 0; i < counts.lostRequests; i++) {
+    const region = pick(rng, ["EU", "ASIA"] as const);
+    // Never the 13 ms cohort's model, nor the rejected cohort: llama3.2-1b and EU/mistral-7b stay distinctive.
+    const model = pick(rng, MODELS.filter((m) => m !== FAILING_MODEL && !isRejectedCohort(region, m)));
+    lost.push({
+      kind: "lost-request",
+      // Well in the past, like the crashed workers, so "still started" clearly means "never finished".
+      startMs: randomInt(rng, nowMs - 20 * HOUR_MS, nowMs - 2 * HOUR_MS),
+      region,
+      model,
+      questionId: questionId(rng),
+      continuity: i === 0 ? "shared-trace" : randomContinuity(rng),
+      coldStart: false,
+    });
+  }
+
+  const slow: JobPlan[] = [];
+  for (let i = 0; i < counts.slowHandoffs; i++) {
+    const plan = plannedSuccess(rng, bounds);
+    plan.kind = "slow-handoff";
+    // The router is cold, Modal is not: the extra time is all in the hand-off.
+    plan.coldStart = false;
+    if (i === 0) plan.continuity = "shared-trace";
+    slow.push(plan);
+  }
+
+  all.push(...immediateFailures, ...timeouts, ...rejected, ...lost, ...slow);
   const [firstImmediateFailure] = immediateFailures;
   const [firstTimeout] = timeouts;
-  if (!firstImmediateFailure || !firstTimeout) throw new Error("job plan is missing its examples");
-  return { all, lastGoodSuccess, linkedSuccess, firstImmediateFailure, firstTimeout };
+  const [firstDownstreamRejected] = rejected;
+  const [firstLostRequest] = lost;
+  const [firstSlowHandoff] = slow;
+  if (!firstImmediateFailure || !firstTimeout || !firstDownstreamRejected || !firstLostRequest || !firstSlowHandoff) {
+    throw new Error("job plan is missing its examples");
+  }
+  return {
+    all,
+    lastGoodSuccess,
+    linkedSuccess,
+    firstImmediateFailure,
+    firstTimeout,
+    firstDownstreamRejected,
+    firstLostRequest,
+    firstSlowHandoff,
+  };
 }
 
-function plannedSuccess(rng: Rng, dayStart: number, latestStart: number, failureStart: number): JobPlan {
-  const startMs = randomInt(rng, dayStart, latestStart);
+function plannedSuccess(rng: Rng, t: TimeBounds): JobPlan {
+  const startMs = randomInt(rng, t.dayStart, t.latestStart);
   const region = pick(rng, REGIONS);
   let model = pick(rng, MODELS);
   // Inside the failure window every US/llama3.2-1b job fails, so a success there must use another model.
-  if (startMs >= failureStart && isFailingCohort(region, model)) {
+  if (startMs >= t.failureStart && isFailingCohort(region, model)) {
     model = pick(rng, MODELS.filter((m) => m !== FAILING_MODEL));
+  }
+  // Likewise every EU/mistral-7b job in the rejection window is refused.
+  if (inRejectedWindow(startMs, t) && isRejectedCohort(region, model)) {
+    model = pick(rng, MODELS.filter((m) => m !== REJECTED_MODEL));
   }
   return {
     kind: "success",
@@ -386,6 +535,29 @@ function callRouterMetadata(jobId: string): Record<string, unknown> {
   return { url: ROUTER_URL, method: "POST", job_id: jobId };
 }
 
+function routerRequestMetadata(plan: JobPlan, jobId: string): Record<string, unknown> {
+  return {
+    job_id: jobId,
+    model: plan.model,
+    region: plan.region,
+    provider_id: PROVIDER_BY_REGION[plan.region],
+    has_prompt: true,
+    // Only a router that had to start up says so.
+    ...(plan.kind === "slow-handoff" ? { cold_start: true } : {}),
+  };
+}
+
+function modalMetadata(plan: JobPlan): Record<string, unknown> {
+  return { provider_id: PROVIDER_BY_REGION[plan.region], model: plan.model, gpu: GPU_BY_MODEL[plan.model], cold_start: plan.coldStart };
+}
+
+/** Where the router hop is written: the runner's trace when the trace header got through, else its own. */
+function routerTrace(w: DatasetWriter, plan: JobPlan, caller: { traceId: string; spanId: string }): { traceId: string; parentSpanId: string | null } {
+  return plan.continuity === "shared-trace"
+    ? { traceId: caller.traceId, parentSpanId: caller.spanId }
+    : { traceId: w.routerTraceId(), parentSpanId: null };
+}
+
 interface RouterHopResult {
   traceId: string;
   endMs: number;
@@ -403,11 +575,11 @@ function writeRouterHop(
   outcome: "completed" | "timeout",
 ): RouterHopResult {
   const providerId = PROVIDER_BY_REGION[plan.region];
-  const shared = plan.continuity === "shared-trace";
-  const traceId = shared ? caller.traceId : w.routerTraceId();
+  const { traceId, parentSpanId } = routerTrace(w, plan, caller);
   const routerSpanId = w.spanId();
-  // Network + FastAPI hand-off between the runner's client span and the router's span.
-  const routerStart = caller.startMs + w.int(5, 40);
+  // Network + FastAPI hand-off between the runner's client span and the router's span; seconds when the router is cold.
+  const [minHandoff, maxHandoff] = plan.kind === "slow-handoff" ? COLD_HANDOFF_MS : HANDOFF_MS;
+  const routerStart = caller.startMs + w.int(minHandoff, maxHandoff);
 
   const selectStart = routerStart + w.int(1, 3);
   const selectMs = w.int(2, 8);
@@ -439,21 +611,21 @@ function writeRouterHop(
     durationMs: modalMs,
     status: outcome === "timeout" ? "timeout" : "completed",
     errorMessage: outcome === "timeout" ? "Function call timed out after 30s" : null,
-    metadata: { provider_id: providerId, model: plan.model, gpu: GPU_BY_MODEL[plan.model], cold_start: plan.coldStart },
+    metadata: modalMetadata(plan),
   });
 
   const routerEnd = modalStart + modalMs + w.int(2, 10);
   w.span({
     traceId,
     spanId: routerSpanId,
-    parentSpanId: shared ? caller.spanId : null,
+    parentSpanId,
     service: "router",
     operation: "inference_request",
     startMs: routerStart,
     durationMs: routerEnd - routerStart,
     status: outcome === "timeout" ? "error" : "completed",
     errorMessage: outcome === "timeout" ? `provider ${providerId} timed out` : null,
-    metadata: { job_id: jobId, model: plan.model, region: plan.region, provider_id: providerId, has_prompt: true },
+    metadata: routerRequestMetadata(plan, jobId),
   });
   return { traceId, endMs: routerEnd };
 }
@@ -537,7 +709,7 @@ function writeImmediateFailure(w: DatasetWriter, plan: JobPlan, jobId: string): 
     startMs: plan.startMs,
     durationMs: rootMs,
     status: "failed",
-    errorMessage: "execution failed",
+    errorMessage: ERRORS.executionFailed,
     metadata: runnerRootMetadata(plan, jobId, false),
   });
   return { jobId, runnerTraceId: traceId, routerTraceId: null };
@@ -573,7 +745,7 @@ function writeProviderTimeout(w: DatasetWriter, plan: JobPlan, jobId: string): W
     startMs: plan.startMs,
     durationMs: rootEnd - plan.startMs,
     status: "failed",
-    errorMessage: "execution failed",
+    errorMessage: ERRORS.executionFailed,
     metadata: runnerRootMetadata(plan, jobId, false),
   });
   return { jobId, runnerTraceId: traceId, routerTraceId: hop.traceId };
@@ -614,11 +786,156 @@ function writeCrashedWorker(w: DatasetWriter, plan: JobPlan, jobId: string): Wri
   return { jobId, runnerTraceId: traceId, routerTraceId: hop.traceId };
 }
 
+/**
+ * downstream_rejected: the router receives the request, picks the provider, and the provider refuses it
+ * at once (401, invalid token). The router answers 502 and the runner fails in ~40–70 ms — fast, but
+ * with a router span and a modal span as evidence that the request got through.
+ */
+function writeDownstreamRejected(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
+  const providerId = PROVIDER_BY_REGION[plan.region];
+  const traceId = w.runnerTraceId();
+  const rootSpanId = w.spanId();
+  const callSpanId = w.spanId();
+  const callStart = plan.startMs + w.int(1, 4);
+  const router = routerTrace(w, plan, { traceId, spanId: callSpanId });
+  const routerSpanId = w.spanId();
+  const routerStart = callStart + w.int(5, 15);
+
+  const selectStart = routerStart + w.int(1, 3);
+  const selectMs = w.int(2, 6);
+  w.span({
+    traceId: router.traceId,
+    spanId: w.spanId(),
+    parentSpanId: routerSpanId,
+    service: "router",
+    operation: "select_provider",
+    startMs: selectStart,
+    durationMs: selectMs,
+    status: "completed",
+    metadata: { region: plan.region, provider_id: providerId },
+  });
+
+  const modalStart = selectStart + selectMs + w.int(2, 8);
+  const modalMs = w.int(2, 6);
+  w.span({
+    traceId: router.traceId,
+    spanId: w.spanId(),
+    parentSpanId: routerSpanId,
+    service: "modal",
+    operation: "run_inference",
+    startMs: modalStart,
+    durationMs: modalMs,
+    status: "error",
+    errorMessage: ERRORS.rejectedByProvider,
+    metadata: { ...modalMetadata(plan), http_status: 401 },
+  });
+
+  // At most 23 ms have passed since routerStart, so 20–40 ms always leaves room for the error response.
+  const routerMs = w.int(Math.max(20, modalStart + modalMs - routerStart + 2), 40);
+  w.span({
+    traceId: router.traceId,
+    spanId: routerSpanId,
+    parentSpanId: router.parentSpanId,
+    service: "router",
+    operation: "inference_request",
+    startMs: routerStart,
+    durationMs: routerMs,
+    status: "error",
+    errorMessage: `${providerId}: 401 Unauthorized (invalid token)`,
+    metadata: routerRequestMetadata(plan, jobId),
+  });
+
+  const callEnd = routerStart + routerMs + w.int(2, 8);
+  w.span({
+    traceId,
+    spanId: callSpanId,
+    parentSpanId: rootSpanId,
+    service: "runner",
+    operation: "call_router",
+    startMs: callStart,
+    durationMs: callEnd - callStart,
+    status: "failed",
+    errorMessage: ERRORS.rejectedByRouter,
+    metadata: { ...callRouterMetadata(jobId), http_status: 502 },
+  });
+  // callEnd is at most 67 ms after the start, so the root fits in 40–70 ms.
+  const rootMs = w.int(Math.max(40, callEnd - plan.startMs + 1), 70);
+  w.span({
+    traceId,
+    spanId: rootSpanId,
+    parentSpanId: null,
+    service: "runner",
+    operation: "execute_question",
+    startMs: plan.startMs,
+    durationMs: rootMs,
+    status: "failed",
+    errorMessage: ERRORS.rejectedByRouter,
+    metadata: runnerRootMetadata(plan, jobId, false),
+  });
+  return { jobId, runnerTraceId: traceId, routerTraceId: router.traceId };
+}
+
+/**
+ * lost_request: the router records the request, then dies before it does anything with it. Its span
+ * stays 'started' (no completed_at, no duration, no select_provider, no modal span); the runner sees
+ * the connection reset and fails after ~1.2–1.6 s.
+ */
+function writeLostRequest(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
+  const traceId = w.runnerTraceId();
+  const rootSpanId = w.spanId();
+  const callSpanId = w.spanId();
+  const callStart = plan.startMs + w.int(1, 4);
+  const router = routerTrace(w, plan, { traceId, spanId: callSpanId });
+  w.span({
+    traceId: router.traceId,
+    spanId: w.spanId(),
+    parentSpanId: router.parentSpanId,
+    service: "router",
+    operation: "inference_request",
+    startMs: callStart + w.int(HANDOFF_MS[0], HANDOFF_MS[1]),
+    durationMs: null,
+    status: "started",
+    metadata: routerRequestMetadata(plan, jobId),
+  });
+
+  const rootMs = w.int(LOST_REQUEST_MS[0], LOST_REQUEST_MS[1]);
+  const callEnd = plan.startMs + rootMs - w.int(1, 3);
+  w.span({
+    traceId,
+    spanId: callSpanId,
+    parentSpanId: rootSpanId,
+    service: "runner",
+    operation: "call_router",
+    startMs: callStart,
+    durationMs: callEnd - callStart,
+    status: "failed",
+    errorMessage: ERRORS.connectionReset,
+    metadata: callRouterMetadata(jobId),
+  });
+  w.span({
+    traceId,
+    spanId: rootSpanId,
+    parentSpanId: null,
+    service: "runner",
+    operation: "execute_question",
+    startMs: plan.startMs,
+    durationMs: rootMs,
+    status: "failed",
+    errorMessage: ERRORS.connectionReset,
+    metadata: runnerRootMetadata(plan, jobId, false),
+  });
+  return { jobId, runnerTraceId: traceId, routerTraceId: router.traceId };
+}
+
 const WRITERS: Record<JobKind, (w: DatasetWriter, plan: JobPlan, jobId: string) => WrittenJob> = {
   success: writeSuccessfulJob,
   "immediate-failure": writeImmediateFailure,
   "provider-timeout": writeProviderTimeout,
   "crashed-worker": writeCrashedWorker,
+  "downstream-rejected": writeDownstreamRejected,
+  "lost-request": writeLostRequest,
+  // A success in every span; only the router's hand-off is slow (see writeRouterHop).
+  "slow-handoff": writeSuccessfulJob,
 };
 
 function writtenFor(written: Map<JobPlan, WrittenJob>, plan: JobPlan): WrittenJob {
@@ -659,6 +976,9 @@ export function generateDemoDataset(options: { seed?: number; now?: Date; jobs?:
   const success = writtenFor(written, plans.lastGoodSuccess);
   const linked = writtenFor(written, plans.linkedSuccess);
   const timeout = writtenFor(written, plans.firstTimeout);
+  const rejected = writtenFor(written, plans.firstDownstreamRejected);
+  const lost = writtenFor(written, plans.firstLostRequest);
+  const slow = writtenFor(written, plans.firstSlowHandoff);
   const rows = sortByStart(writer.rows);
   return {
     rows,
@@ -676,6 +996,12 @@ export function generateDemoDataset(options: { seed?: number; now?: Date; jobs?:
         linkedByJobIdRunnerTraceId: linked.runnerTraceId,
         linkedByJobIdRouterTraceId: linked.routerTraceId ?? "",
         timeoutJobId: timeout.jobId,
+        downstreamRejectedJobId: rejected.jobId,
+        downstreamRejectedTraceId: rejected.runnerTraceId,
+        lostRequestJobId: lost.jobId,
+        lostRequestTraceId: lost.runnerTraceId,
+        slowHandoffJobId: slow.jobId,
+        slowHandoffTraceId: slow.runnerTraceId,
       },
     },
   };

@@ -73,7 +73,7 @@ describe("stdio server on the embedded demo database", () => {
 
   it("lists all tools", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["find_gaps", "get_trace", "list_failed_spans", "sentry_issue_context"]);
+    expect(tools.map((t) => t.name).sort()).toEqual(["diagnose", "find_gaps", "get_trace", "list_failed_spans", "sentry_issue_context"]);
     for (const t of tools) expect(t.outputSchema, t.name).toBeDefined();
   });
 
@@ -113,6 +113,39 @@ describe("stdio server on the embedded demo database", () => {
     expect(out.event.contexts.execution).toMatchObject({ job_id: manifest.examples.immediateFailureJobId, duration_ms: 13, has_output: false });
     expect(out.spans.trace_ids).toEqual([manifest.examples.immediateFailureTraceId]);
     expect(text(r)).toMatch(/--- end of event data ---/);
+  });
+
+  it("serves the prompts, fetched with arguments and completed from live data", async () => {
+    const { prompts } = await client.listPrompts();
+    expect(prompts.map((p) => p.name).sort()).toEqual(["diagnose_failure", "investigate_immediate_failures", "investigate_latency", "triage_recent_failures"]);
+    const manifest = readDemoManifest(demoDir)!;
+    const got = await client.getPrompt({ name: "diagnose_failure", arguments: { job_id: manifest.examples.immediateFailureJobId } });
+    const body = got.messages.map((m) => (m.content.type === "text" ? m.content.text : "")).join("\n");
+    expect(body).toContain(manifest.examples.immediateFailureJobId);
+    expect(body).toMatch(/Root cause/);
+    const done = await client.complete({ ref: { type: "ref/prompt", name: "diagnose_failure" }, argument: { name: "job_id", value: "bias-detection-" } });
+    expect(done.completion.values.length).toBeGreaterThan(0);
+    expect(done.completion.values.every((v) => v.startsWith("bias-detection-"))).toBe(true);
+    const regions = await client.complete({ ref: { type: "ref/prompt", name: "triage_recent_failures" }, argument: { name: "service", value: "r" } });
+    expect(regions.completion.values).toEqual(expect.arrayContaining(["router", "runner"]));
+  });
+
+  it("diagnose ranks immediate_caller_failure first for the 13 ms job, with localized_outage behind it", async () => {
+    const manifest = readDemoManifest(demoDir)!;
+    const r = (await client.callTool({ name: "diagnose", arguments: { job_id: manifest.examples.immediateFailureJobId } })) as CallToolResult;
+    expect(r.isError, text(r)).toBeFalsy();
+    const out = r.structuredContent as { hypotheses: Array<{ kind: string; evidence: Array<{ type: string; id: string }> }> };
+    expect(out.hypotheses.map((h) => h.kind).slice(0, 2)).toEqual(["immediate_caller_failure", "localized_outage"]);
+    expect(out.hypotheses[0]!.evidence.some((e) => e.type === "sentry_event")).toBe(true);
+  });
+
+  it("reads a trace as a resource", async () => {
+    const manifest = readDemoManifest(demoDir)!;
+    const res = await client.readResource({ uri: `trace://${manifest.examples.successTraceId}` });
+    const json = JSON.parse((res.contents[0] as { text: string }).text) as { spans: unknown[] };
+    expect(json.spans).toHaveLength(6);
+    const contract = await client.readResource({ uri: "trace-doctor://table-contract" });
+    expect((contract.contents[0] as { text: string }).text).toMatch(/CREATE TABLE IF NOT EXISTS trace_spans/);
   });
 
   it("turns bad input into isError results and keeps running", async () => {

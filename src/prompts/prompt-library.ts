@@ -1,0 +1,200 @@
+// The prompt templates in prompts/: Markdown with YAML front matter, loaded and checked at start-up,
+// rendered with Mustache (no HTML escaping) and registered as MCP prompts whose arguments complete
+// from live data. The prompts live in files so they can be read and reviewed as prose.
+
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Mustache, { type TemplateSpans } from "mustache";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
+import type { ArgumentCompleter } from "./argument-completion.js";
+
+/** Where an argument's completions come from; `metadata:<key>` completes values of that metadata key. */
+export type CompletionSource = "job_ids" | "trace_ids" | "services" | "operations" | "edges" | `metadata:${string}` | "sentry_issues";
+
+export interface PromptArgument {
+  name: string;
+  description: string;
+  required: boolean;
+  complete?: CompletionSource;
+  /** Used when the argument is missing or blank. */
+  default?: string;
+}
+
+export interface PromptTemplate {
+  name: string;
+  title: string;
+  description: string;
+  arguments: PromptArgument[];
+  /** Mustache template of the user message. */
+  body: string;
+  /** The file it was read from, for messages. */
+  file: string;
+}
+
+const NAME = /^[a-z][a-z0-9_]{0,63}$/;
+const FRONT_MATTER = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)([\s\S]*)$/;
+const FIXED_SOURCES = ["job_ids", "trace_ids", "services", "operations", "edges", "sentry_issues"] as const;
+
+export function isCompletionSource(value: string): value is CompletionSource {
+  return (FIXED_SOURCES as readonly string[]).includes(value) || /^metadata:[A-Za-z0-9_.\-]{1,64}$/.test(value);
+}
+
+const argumentSchema = z
+  .object({
+    name: z.string().regex(NAME, "lower-case letters, digits and '_', starting with a letter"),
+    description: z.string().trim().min(1),
+    required: z.boolean().default(false),
+    complete: z
+      .string()
+      .refine(isCompletionSource, "one of job_ids, trace_ids, services, operations, edges, sentry_issues, metadata:<key>")
+      .optional(),
+    default: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
+  })
+  .strict()
+  .refine((a) => !(a.required && a.default !== undefined), "a required argument cannot have a default");
+
+const frontMatterSchema = z
+  .object({
+    name: z.string().regex(NAME, "lower-case letters, digits and '_', starting with a letter"),
+    title: z.string().trim().min(1),
+    description: z.string().trim().min(1),
+    arguments: z.array(argumentSchema).default([]),
+  })
+  .strict();
+
+export class PromptFileError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`Prompt file ${file}: ${reason}`);
+    this.name = "PromptFileError";
+  }
+}
+
+/** The package's prompts/ folder: resolves the same from src/prompts/ and dist/prompts/. */
+export function defaultPromptDir(): string {
+  return fileURLToPath(new URL("../../prompts/", import.meta.url));
+}
+
+/** Every *.md in dir, by file name; throws a PromptFileError naming the file on anything malformed. */
+export function loadPrompts(dir: string = defaultPromptDir()): PromptTemplate[] {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".md")).sort();
+  } catch (err) {
+    throw new Error(`Cannot read the prompt folder ${dir}: ${(err as Error).message}`);
+  }
+  const prompts = files.map((f) => parsePromptFile(join(dir, f), readFileSync(join(dir, f), "utf8")));
+  const seen = new Map<string, string>();
+  for (const p of prompts) {
+    const other = seen.get(p.name);
+    if (other) throw new PromptFileError(p.file, `prompt name ${JSON.stringify(p.name)} is already used by ${other}`);
+    seen.set(p.name, p.file);
+  }
+  return prompts;
+}
+
+export function parsePromptFile(file: string, text: string): PromptTemplate {
+  const match = FRONT_MATTER.exec(text);
+  if (!match) throw new PromptFileError(file, "must start with YAML front matter between two '---' lines");
+  let data: unknown;
+  try {
+    data = parseYaml(match[1]!);
+  } catch (err) {
+    throw new PromptFileError(file, `front matter is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const parsed = frontMatterSchema.safeParse(data ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(front matter)"}: ${i.message}`);
+    throw new PromptFileError(file, `bad front matter — ${problems.join("; ")}`);
+  }
+  const meta = parsed.data;
+  const expected = basename(file).replace(/\.md$/, "");
+  if (meta.name !== expected) throw new PromptFileError(file, `name ${JSON.stringify(meta.name)} must match the file name (${expected})`);
+  const names = meta.arguments.map((a) => a.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new PromptFileError(file, `argument ${JSON.stringify(dup)} is declared twice`);
+
+  const body = match[2]!.trim();
+  let used: Set<string>;
+  try {
+    used = templateVariables(Mustache.parse(body));
+  } catch (err) {
+    throw new PromptFileError(file, `body is not a valid Mustache template: ${(err as Error).message}`);
+  }
+  const undeclared = [...used].filter((v) => v !== "." && !names.includes(v));
+  if (undeclared.length) throw new PromptFileError(file, `body uses undeclared argument(s) ${undeclared.join(", ")}`);
+
+  return {
+    name: meta.name,
+    title: meta.title,
+    description: meta.description,
+    arguments: meta.arguments.map((a) => ({
+      name: a.name,
+      description: a.description,
+      required: a.required,
+      ...(a.complete ? { complete: a.complete as CompletionSource } : {}),
+      ...(a.default !== undefined ? { default: a.default } : {}),
+    })),
+    body,
+    file,
+  };
+}
+
+/** Names referenced by variable, section and inverted-section tags. */
+function templateVariables(tokens: TemplateSpans, into = new Set<string>()): Set<string> {
+  for (const token of tokens) {
+    const [type, value] = token;
+    if (type === "name" || type === "&" || type === "#" || type === "^") into.add(value);
+    const children = token[4];
+    if (Array.isArray(children)) templateVariables(children as TemplateSpans, into);
+  }
+  return into;
+}
+
+/** Fills the template: blank values count as missing, defaults apply, a missing required argument throws. */
+export function renderPrompt(t: PromptTemplate, args: Record<string, string | undefined>): string {
+  const view: Record<string, string> = {};
+  for (const a of t.arguments) {
+    const value = args[a.name]?.trim();
+    if (value) view[a.name] = value;
+    else if (a.default !== undefined) view[a.name] = a.default;
+    else if (a.required) throw new Error(`Prompt ${t.name} needs argument ${a.name}: ${a.description}`);
+  }
+  const text = Mustache.render(t.body, view, {}, { escape: (s: string) => s });
+  return text.replace(/\n{3,}/g, "\n\n").trim() + "\n";
+}
+
+function argumentSchemaFor(a: PromptArgument, completer: ArgumentCompleter) {
+  const description = a.default !== undefined && !/default/i.test(a.description) ? `${a.description} (default ${a.default})` : a.description;
+  if (!a.complete) return a.required ? z.string().describe(description) : z.string().optional().describe(description);
+  const source = a.complete;
+  const complete = async (value: string | undefined): Promise<string[]> => {
+    try {
+      return await completer.complete(source, value ?? "");
+    } catch {
+      return []; // completion is a convenience: never an error for the client
+    }
+  };
+  // The SDK turns completions on when it sees a completable inside an optional, but completes from
+  // the field itself: mark both.
+  const inner = completable(z.string(), complete);
+  return a.required ? completable(inner.describe(description), complete) : completable(inner.optional().describe(description), complete);
+}
+
+/** Each template as an MCP prompt returning one user message with the rendered text. */
+export function registerPrompts(server: McpServer, prompts: PromptTemplate[], completer: ArgumentCompleter): void {
+  for (const t of prompts) {
+    const argsSchema = Object.fromEntries(t.arguments.map((a) => [a.name, argumentSchemaFor(a, completer)]));
+    server.registerPrompt(t.name, { title: t.title, description: t.description, argsSchema }, (args): GetPromptResult => ({
+      description: t.description,
+      messages: [{ role: "user", content: { type: "text", text: renderPrompt(t, args as Record<string, string | undefined>) } }],
+    }));
+  }
+}
