@@ -1,5 +1,7 @@
-// The README's main command: a scripted session that attaches a real MCP client to the server over
-// stdio, on the embedded demo database, and prints what a model would see for each call.
+// The README's main command: a scripted agent session. It attaches a real MCP client to the server
+// over stdio (on the embedded demo database and the local Sentry stand-in), fetches the
+// diagnose_failure prompt for the 13 ms job, follows its steps, prints each call with a short view
+// of the answer, and ends with the diagnosis in the shape the prompt asks for.
 
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -7,87 +9,104 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { defaultDemoDir } from "../config.js";
 import { readDemoManifest } from "./demo-database.js";
+import type { DiagnoseOutput } from "../tools/diagnose.js";
+import type { FindGapsOutput } from "../tools/find-gaps.js";
+import type { SentryIssueContextOutput } from "../tools/sentry-issue-context.js";
 
 const SERVER_ENTRY = fileURLToPath(new URL("../index.js", import.meta.url));
+const SHORT_VIEW_LINES = 14;
 
-function banner(text: string): void {
-  process.stdout.write(`\n${"═".repeat(78)}\n${text}\n${"═".repeat(78)}\n`);
-}
+const out = (text = "") => process.stdout.write(`${text}\n`);
+const rule = (title: string) => out(`\n${"─".repeat(6)} ${title} ${"─".repeat(Math.max(4, 72 - title.length))}`);
 
 function textOf(result: CallToolResult): string {
   return result.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
 }
 
+function shortView(text: string, lines = SHORT_VIEW_LINES): string {
+  const all = text.split("\n");
+  const shown = all.slice(0, lines).map((l) => (l.length > 220 ? `${l.slice(0, 217)}...` : l));
+  return `${shown.map((l) => `  │ ${l}`).join("\n")}${all.length > lines ? `\n  │ … ${all.length - lines} more line(s)` : ""}`;
+}
+
 export async function runDemoSession(): Promise<void> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "DATABASE_URL") env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "DATABASE_URL" && !k.startsWith("SENTRY_")) env[k] = v;
   const demoDir = env.TRACE_DOCTOR_DEMO_DIR ?? defaultDemoDir(env);
 
-  const transport = new StdioClientTransport({ command: process.execPath, args: [SERVER_ENTRY], env, stderr: "inherit" });
   const client = new Client({ name: "trace-doctor-demo", version: "1.0.0" });
   const started = performance.now();
-  await client.connect(transport);
-  process.stdout.write(`Connected to ${client.getServerVersion()?.name} over stdio in ${Math.round(performance.now() - started)} ms.\n`);
-  process.stdout.write(`Server instructions:\n${client.getInstructions()}\n`);
-
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [SERVER_ENTRY], env, stderr: "inherit" }));
   const manifest = readDemoManifest(demoDir);
   if (!manifest) throw new Error(`The server did not leave a demo manifest in ${demoDir}.`);
   const ex = manifest.examples;
+  const [{ tools }, { prompts }] = await Promise.all([client.listTools(), client.listPrompts()]);
+  out(`Connected to ${client.getServerVersion()?.name} over stdio in ${Math.round(performance.now() - started)} ms (demo data: no DATABASE_URL, no Sentry settings).`);
+  out(`Tools: ${tools.map((t) => t.name).join(", ")}`);
+  out(`Prompts: ${prompts.map((p) => p.name).join(", ")}`);
 
-  const tools = await client.listTools();
-  process.stdout.write(`Tools: ${tools.tools.map((t) => t.name).join(", ")}\n`);
+  out(`\nUser: "Executions keep failing in about 13 ms. Why did job ${ex.immediateFailureJobId} fail?"`);
+  rule(`prompt diagnose_failure {job_id: ${ex.immediateFailureJobId}}`);
+  const prompt = await client.getPrompt({ name: "diagnose_failure", arguments: { job_id: ex.immediateFailureJobId } });
+  const promptText = prompt.messages.map((m) => (m.content.type === "text" ? m.content.text : "")).join("\n");
+  out(shortView(promptText, 8));
+  out("  The agent follows the prompt's steps:");
 
-  const call = async (question: string, name: string, args: Record<string, unknown>) => {
-    banner(`${question}\n→ ${name} ${JSON.stringify(args)}`);
+  let totalTokens = 0;
+  const call = async (name: string, args: Record<string, unknown>) => {
+    rule(`${name} ${JSON.stringify(args)}`);
     const t0 = performance.now();
     const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
-    const ms = performance.now() - t0;
     const text = textOf(result);
-    process.stdout.write(`${text}\n`);
-    process.stdout.write(`\n(${result.isError ? "isError, " : ""}${Math.round(ms)} ms, ${text.length} chars ≈ ${Math.ceil(text.length / 4)} tokens)\n`);
+    const tokens = Math.ceil(text.length / 4);
+    totalTokens += tokens;
+    out(shortView(text));
+    out(`  (${result.isError ? "isError, " : ""}${Math.round(performance.now() - t0)} ms, ≈${tokens} tokens)`);
     return result;
   };
 
-  await call("User: executions keep failing. What is failing in the last 24 hours?", "list_failed_spans", {
-    service: "runner",
-    operation: "execute_question",
-    limit: 3,
-  });
-  const failing = await call(`User: why did job ${ex.immediateFailureJobId} fail?`, "get_trace", { job_id: ex.immediateFailureJobId });
-  const gaps = await call("Which hops are missing from it, compared with successful executions?", "find_gaps", { job_id: ex.immediateFailureJobId });
-  const sentry = await call("What does Sentry say about the same job?", "sentry_issue_context", { job_id: ex.immediateFailureJobId, max_breadcrumbs: 5 });
-  await call("For contrast, a successful job of the same region and model, before the failures began:", "find_gaps", { job_id: ex.successJobId });
-  await call("A job whose router hop wrote its own trace_id (joined by job_id):", "get_trace", { trace_id: ex.linkedByJobIdRunnerTraceId });
-  await call("A mistyped id gets an error the model can act on:", "get_trace", { trace_id: "no-such-trace" });
+  const diagnosis = (await call("diagnose", { job_id: ex.immediateFailureJobId })).structuredContent as DiagnoseOutput;
+  const [service, operation] = diagnosis.execution.root.split(".");
+  await call("list_failed_spans", { service, operation, limit: 3 });
+  await call("get_trace", { job_id: ex.immediateFailureJobId });
+  const gaps = (await call("find_gaps", { job_id: ex.immediateFailureJobId })).structuredContent as FindGapsOutput;
+  const sentry = (await call("sentry_issue_context", { job_id: ex.immediateFailureJobId, max_breadcrumbs: 5 })).structuredContent as
+    | SentryIssueContextOutput
+    | undefined;
 
-  const trace = failing.structuredContent as { duration_ms: number; services: string[]; failed_span_ids: string[]; trace_ids: string[] } | undefined;
-  const missing = (gaps.structuredContent as { findings: Array<{ kind: string; severity: string; missing?: string[]; span_ids: string[] }> } | undefined)?.findings.find(
-    (f) => f.kind === "missing_hop" && f.severity === "high",
-  );
-  if (trace) {
-    banner("What the evidence says about the failing job");
-    const lines = [
-      `- Services that wrote spans for this job: ${trace.services.join(", ")}.`,
-      `- The whole job took ${trace.duration_ms} ms${trace.duration_ms < 100 ? ": too fast for a network round trip to the router and a model call" : ""}.`,
-    ];
-    if (missing) {
-      const [first, ...below] = missing.missing!;
-      lines.push(`- Missing hop: ${first}${below.length ? ` (and below it ${below.join(", ")})` : ""}, which successful executions always have; evidence span ${missing.span_ids.join(", ")}.`);
-    }
-    lines.push(`- Evidence: trace ${trace.trace_ids.join(", ")}; failed spans ${trace.failed_span_ids.join(", ")}.`);
-    const event = (sentry.structuredContent as { issue?: { short_id?: string }; event?: { event_id: string; contexts: Record<string, Record<string, unknown>> } } | undefined);
-    if (event?.event) {
-      const exec = event.event.contexts.execution ?? {};
-      lines.push(
-        `- Sentry ${event.issue?.short_id} event ${event.event.event_id}: duration_ms=${exec.duration_ms}, has_output=${exec.has_output}, has_receipt=${exec.has_receipt}${
-          exec.has_output === false && exec.has_receipt === false ? " — the executor returned with neither output nor receipt" : ""
-        }.`,
-      );
-    }
-    if (missing && trace.duration_ms < 100) {
-      lines.push("- Hypothesis to test: the runner's call to the router failed before the request reached it (configuration, DNS, connection refused, credentials).");
-    }
-    process.stdout.write(lines.join("\n") + "\n");
+  rule("final answer, in the shape the prompt fixes");
+  const top = diagnosis.hypotheses[0]!;
+  const second = diagnosis.hypotheses[1];
+  out(`1. Root cause — ${top.summary}`);
+  out("2. Evidence —");
+  for (const e of top.evidence) out(`   - ${e.type} ${e.id}: ${e.note}`);
+  const cut = gaps.findings.find((f) => f.kind === "missing_hop" && f.severity === "high");
+  if (cut) out(`   - find_gaps: ${cut.sentence}`);
+  if (sentry?.event) {
+    const exec = sentry.event.contexts.execution ?? {};
+    out(`   - Sentry ${sentry.issue.short_id} event ${sentry.event.event_id}: duration_ms=${exec.duration_ms}, has_output=${exec.has_output}, has_receipt=${exec.has_receipt}.`);
+  }
+  if (second) out(`   - also holds: ${second.kind} (${second.label}) — ${second.summary}`);
+  out(`3. Confidence — ${top.label} (${top.confidence.toFixed(2)}); it would change if: ${top.checks[0]}`);
+  out("4. Next checks —");
+  for (const c of top.checks.slice(1)) out(`   - ${c}`);
+  if (diagnosis.not_checked.length) out(`   (not checked: ${diagnosis.not_checked.join("; ")})`);
+  out(`\nThe whole investigation cost ≈${totalTokens} tokens of tool answers.`);
+
+  rule("the same single call on the demo's other failure patterns");
+  const others: Array<[string, string | undefined]> = [
+    ["provider timeout", ex.timeoutJobId],
+    ["provider rejected at once", ex.downstreamRejectedJobId],
+    ["router crashed mid-request", ex.lostRequestJobId],
+    ["router cold start (succeeded)", ex.slowHandoffJobId],
+    ["healthy job", ex.successJobId],
+  ];
+  for (const [what, job] of others) {
+    if (!job) continue;
+    const r = (await client.callTool({ name: "diagnose", arguments: { job_id: job } })) as CallToolResult;
+    const d = r.structuredContent as DiagnoseOutput | undefined;
+    const h = d?.hypotheses[0];
+    out(`  ${what.padEnd(30)} ${job.padEnd(30)} → ${h ? `${h.kind} (${h.label})` : textOf(r).split("\n")[0]}`);
   }
   await client.close();
 }
