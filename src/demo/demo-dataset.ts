@@ -5,24 +5,11 @@
 // requests the router received and then crashed on (router span never finishes, runner sees EOF), and
 // successful jobs slowed by a router cold start (3–6 s between the runner's call and the router's span).
 
+import type { SpanRowInput } from "../store/span-writer.js";
+import { mulberry32, type Rng } from "./seeded-random.js";
+
 /** One row of trace_spans, as it would be inserted (times as ISO strings, metadata as JSON). */
-export interface DemoSpanRow {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  service: string;
-  operation: string;
-  /** ISO 8601 UTC with ms. */
-  started_at: string;
-  /** ISO, or null when the span never finished. */
-  completed_at: string | null;
-  /** Integer ms, or null. */
-  duration_ms: number | null;
-  /** 'completed' | 'failed' | 'error' | 'timeout' | 'started' */
-  status: string;
-  error_message: string | null;
-  metadata: Record<string, unknown>;
-}
+export type DemoSpanRow = SpanRowInput;
 
 export interface DemoManifest {
   /** ISO of the anchor time used. */
@@ -165,19 +152,7 @@ interface WrittenJob {
   routerTraceId: string | null;
 }
 
-type Rng = () => number;
 
-/** mulberry32: a tiny seeded PRNG, so the same seed always yields the same dataset. */
-function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Inclusive on both ends. */
 function randomInt(rng: Rng, min: number, max: number): number {

@@ -5,6 +5,7 @@
 // As in reality, each event's contexts.trace.trace_id is the Go SDK's own trace id: it never equals the
 // trace_id the runner wrote to trace_spans, so events link to spans only by job_id and time.
 
+import { mulberry32, type Rng } from "./seeded-random.js";
 import type { DemoSpanRow } from "./demo-dataset.js";
 import { sentryStatsHistogram, type SentryFixtureIssue, type SentryFixtures } from "./sentry-api-server.js";
 
@@ -53,18 +54,7 @@ const DATABASE_ISSUE = {
   priority: "medium",
 };
 
-type Rng = () => number;
 
-function mulberry32(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a over a string: folds the rows into the seed, so other datasets get other ids. */
 function fnv1a(text: string): number {

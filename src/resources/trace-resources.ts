@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpError, type ListResourcesResult, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
-import type { Span } from "../analysis/span.js";
+import { knownEndMs, type Span } from "../analysis/span.js";
 import { isoTime } from "../analysis/format.js";
 import type { SpanTable } from "../store/span-table.js";
 import { SpanArgumentCompleter, type ArgumentCompleter } from "../prompts/argument-completion.js";
@@ -135,7 +135,8 @@ async function readTrace(spans: SpanTable, uri: URL, variable: string | string[]
 }
 
 export function toResourceSpan(s: Span): TraceResourceSpan {
-  const duration = s.durationMs ?? (s.endMs !== null ? s.endMs - s.startMs : null);
+  const end = knownEndMs(s);
+  const duration = end === null ? null : end - s.startMs;
   return {
     trace_id: s.traceId,
     span_id: s.spanId,

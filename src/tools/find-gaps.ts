@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { buildSpanTree } from "../analysis/span-tree.js";
+import { knownEndMs } from "../analysis/span.js";
 import { aggregateGaps, findGaps, hopOf, type GapThresholds } from "../analysis/gaps.js";
 import { renderGapReport } from "../analysis/gap-report.js";
 import { isoTime } from "../analysis/format.js";
@@ -156,7 +157,7 @@ async function oneExecution(spans: SpanReader, input: FindGapsInput, t: GapThres
   if (found.loaded.truncated) notes.push(`The execution has more spans than TRACE_DOCTOR_MAX_TRACE_SPANS; only the first were read.`);
 
   const analysis = findGaps(tree, baseline, t);
-  const end = root.span.endMs ?? (root.span.durationMs !== null ? root.span.startMs + root.span.durationMs : null);
+  const end = knownEndMs(root.span);
   const output: FindGapsOutput = {
     mode: "trace",
     window: { since: isoTime(window.fromMs), until: isoTime(window.toMs) },

@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { Span } from "../analysis/span.js";
+import { knownEndMs, type Span } from "../analysis/span.js";
 import { renderSentryReport } from "../analysis/sentry-report.js";
 import { summariseEvent } from "../sentry/event-summary.js";
 import { normaliseEventId, parseIssueReference } from "../sentry/issue-reference.js";
@@ -353,7 +353,7 @@ async function joinSpans(
 }
 
 function spanRow(s: Span, traceStart: number): SentryIssueContextOutput["spans"]["rows"][number] {
-  const end = s.endMs ?? (s.durationMs !== null ? s.startMs + s.durationMs : null);
+  const end = knownEndMs(s);
   return {
     trace_id: s.traceId,
     span_id: s.spanId,

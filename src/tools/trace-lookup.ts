@@ -2,7 +2,7 @@
 // other), with the hops that share its job_id in other trace ids; and loading many executions at once
 // for baselines and aggregates. Shared by get_trace and find_gaps.
 
-import type { Span } from "../analysis/span.js";
+import { knownEndMs, type Span } from "../analysis/span.js";
 import { buildSpanTree, type SpanNode, type SpanTree } from "../analysis/span-tree.js";
 import { hopOf, learnBaseline, succeeded, type Baseline } from "../analysis/gaps.js";
 import { formatMs, isoTime } from "../analysis/format.js";
@@ -77,8 +77,8 @@ async function byCorrelation(spans: SpanReader, value: string, limit: number): P
 /** Hops in other trace ids that share this trace's job_id and overlap it in time. */
 export async function withLinkedHops(spans: SpanReader, loaded: { spans: Span[]; truncated: boolean }, limit: number) {
   const own = new Set(loaded.spans.map((s) => s.traceId));
-  const fromMs = Math.min(...loaded.spans.map((s) => s.startMs)) - LINK_MARGIN_MS;
-  const toMs = Math.max(...loaded.spans.map((s) => s.endMs ?? s.startMs)) + LINK_MARGIN_MS;
+  const fromMs = loaded.spans.reduce((min, s) => Math.min(min, s.startMs), Infinity) - LINK_MARGIN_MS;
+  const toMs = loaded.spans.reduce((max, s) => Math.max(max, knownEndMs(s) ?? s.startMs), -Infinity) + LINK_MARGIN_MS;
   const linked = new Set<string>();
   for (const key of spans.correlationKeys) {
     const values = [...new Set(loaded.spans.map((s) => s.metadata[key]).filter((v) => v !== undefined && v !== null && v !== ""))].slice(0, 5);
