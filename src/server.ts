@@ -1,4 +1,5 @@
-// The MCP server: registers the tools over a SpanReader. Knows nothing of pg or PGlite.
+// The MCP server: registers the tools, prompts and resources over the span table and the Sentry client.
+// Knows nothing of pg, PGlite or HTTP: index.ts hands it the adapters.
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { getTrace, getTraceDescription, getTraceInput, getTraceOutput } from "./tools/get-trace.js";
