@@ -1,4 +1,4 @@
-// npm run bench: each tool's latency through a real MCP client over stdio (the built server on real
+// npm run bench: each tool's latency (Sentry not configured, so diagnose reads spans only) through a real MCP client over stdio (the built server on real
 // Postgres), at 100 k and 1 M spans, next to the floor — the same SQL statements the tool ran, replayed
 // directly through pg with no transaction, no MCP and no analysis. Also the server's peak memory.
 //
@@ -19,6 +19,7 @@ import { SpanTable } from "../store/span-table.js";
 import { getTrace, getTraceInput } from "../tools/get-trace.js";
 import { listFailedSpans, listFailedSpansInput } from "../tools/list-failed-spans.js";
 import { findGapsInput, findGapsTool } from "../tools/find-gaps.js";
+import { diagnoseInput, diagnoseTool } from "../tools/diagnose.js";
 
 const SERVER = fileURLToPath(new URL("../index.js", import.meta.url));
 const URL_ = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -91,6 +92,7 @@ async function scenarios(admin: pg.Client, table: string): Promise<Scenario[]> {
     { name: "list_failed_spans, region=US, 2 h", tool: "list_failed_spans", args: { since: "2h", metadata: { region: "US" } } },
     { name: "find_gaps by job_id (failing)", tool: "find_gaps", args: { job_id: f.job } },
     { name: "find_gaps aggregate, 24 h", tool: "find_gaps", args: {} },
+    { name: "diagnose by job_id (failing)", tool: "diagnose", args: { job_id: f.job } },
   ];
 }
 
@@ -101,6 +103,16 @@ async function recordSql(table: string, sc: Scenario): Promise<Array<{ sql: stri
   if (sc.tool === "get_trace") await getTrace(spans, getTraceInput.parse(sc.args), { maxTraceSpans: 20_000 });
   if (sc.tool === "list_failed_spans") await listFailedSpans(spans, listFailedSpansInput.parse(sc.args), { immediateMs: 100, unfinishedAfterMs: 600_000 });
   if (sc.tool === "find_gaps") await findGapsTool(spans, findGapsInput.parse(sc.args), { maxTraceSpans: 20_000 });
+  if (sc.tool === "diagnose") {
+    await diagnoseTool(spans, diagnoseInput.parse(sc.args), {
+      maxTraceSpans: 20_000,
+      immediateMs: 100,
+      unfinishedAfterMs: 600_000,
+      sentry: null,
+      sentryMissing: [],
+      jobTagKeys: ["job_id"],
+    });
+  }
   await rec.close();
   // The column lookup runs once per server, not per call: it is not part of a call's floor.
   return rec.statements.filter((st) => !st.sql.includes("pg_attribute"));
@@ -168,8 +180,32 @@ async function main(): Promise<void> {
     memory.push(`${count.toLocaleString("en-US")} spans: server peak RSS ${peakRssMb(transport.pid)} MB`);
     await client.close();
   }
+  const startup = await startupTimes(SIZES.length ? await ensureTable(admin, SIZES[0]!) : "trace_spans");
   await admin.end();
-  process.stdout.write(`${lines.join("\n")}\n\n${memory.join("\n")}\n(answer: tokens ≈ characters / 4 of the text a model reads)\n`);
+  process.stdout.write(
+    `${lines.join("\n")}\n\n${memory.join("\n")}\nStart-up to a listed tool (spawn, initialize, tools/list), Postgres: ${startup}\n(answer: tokens ≈ characters / 4 of the text a model reads)\n`,
+  );
+}
+
+/** From spawning the server to having its tool list: what a client waits for on attach. */
+async function startupTimes(table: string): Promise<string> {
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    const client = new Client({ name: "bench-startup", version: "1.0.0" });
+    await client.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [SERVER],
+        env: { ...(process.env as Record<string, string>), DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: table },
+        stderr: "ignore",
+      }),
+    );
+    await client.listTools();
+    times.push(performance.now() - t0);
+    await client.close();
+  }
+  return `p50 ${percentile(times, 0.5).toFixed(0)} ms, p95 ${percentile(times, 0.95).toFixed(0)} ms over ${times.length} starts`;
 }
 
 main().catch((err: unknown) => {
