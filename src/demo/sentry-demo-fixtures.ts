@@ -1,6 +1,7 @@
-// What the user's Sentry would hold for the demo span rows, built deterministically from them:
-// the runner's "Execution failed" issue with one event per failed runner.execute_question span, and a
-// small unrelated database-insert issue on two successful jobs. Shapes follow the Sentry REST API.
+// What the user's Sentry would hold for the demo span rows, built deterministically from them: one
+// runner issue per distinct error of the failed runner.execute_question spans (Sentry groups by the
+// captured error), with one event per such span, and a small unrelated database-insert issue on two
+// successful jobs. Shapes follow the Sentry REST API.
 //
 // As in reality, each event's contexts.trace.trace_id is the Go SDK's own trace id: it never equals the
 // trace_id the runner wrote to trace_spans, so events link to spans only by job_id and time.
@@ -23,23 +24,49 @@ const MODULE = "github.com/project-beacon/runner-app/internal/worker";
 const SOURCE_FILE = "internal/worker/job_runner.go";
 const GROUPING_CONFIG = { id: "newstyle:2023-01-11", enhancements: "KLUv_SAYwQAAkwKRs25ld3N0eWxlOjIwMjMtMDEtMTGQ" };
 
-const EXECUTION_ISSUE = {
+interface IssueSpec {
+  id: string;
+  shortId: string;
+  title: string;
+  culprit: string;
+  metadata: { type: string; value: string; filename: string; function: string; in_app_frame_mix: string };
+  priority: string;
+}
+
+/** The runner's generic error: what a failed runner span without an error message is grouped under too. */
+const EXECUTION_FAILED = "execution failed";
+const EXECUTION_CULPRIT = "worker.(*JobRunner).executeQuestion";
+
+function executionIssueMetadata(value: string): IssueSpec["metadata"] {
+  return { type: "*errors.errorString", value, filename: SOURCE_FILE, function: "(*JobRunner).executeQuestion", in_app_frame_mix: "mixed" };
+}
+
+const EXECUTION_ISSUE: IssueSpec = {
   id: "4711",
   shortId: "RUNNER-1A",
   title: "Execution failed",
-  culprit: "worker.(*JobRunner).executeQuestion",
-  metadata: {
-    type: "*errors.errorString",
-    value: "execution failed",
-    filename: SOURCE_FILE,
-    function: "(*JobRunner).executeQuestion",
-    in_app_frame_mix: "mixed",
-  },
+  culprit: EXECUTION_CULPRIT,
+  metadata: executionIssueMetadata(EXECUTION_FAILED),
   priority: "high",
 };
 
+/** Sentry numbers short ids in base 36: RUNNER-1A is 46; 1B (47) is the database issue. */
+const FIRST_OTHER_EXECUTION_ISSUE = { id: 4713, shortIdNumber: 48 };
+
+/** The issue of the `index`-th other error message of failed runner spans: 4713 / RUNNER-1C, 4714 / RUNNER-1D, … */
+function otherExecutionIssue(index: number, message: string): IssueSpec {
+  return {
+    id: String(FIRST_OTHER_EXECUTION_ISSUE.id + index),
+    shortId: `RUNNER-${(FIRST_OTHER_EXECUTION_ISSUE.shortIdNumber + index).toString(36).toUpperCase()}`,
+    title: message,
+    culprit: EXECUTION_CULPRIT,
+    metadata: executionIssueMetadata(message),
+    priority: "high",
+  };
+}
+
 const DB_ERROR_VALUE = 'pq: duplicate key value violates unique constraint "executions_pkey"';
-const DATABASE_ISSUE = {
+const DATABASE_ISSUE: IssueSpec = {
   id: "4712",
   shortId: "RUNNER-1B",
   title: DB_ERROR_VALUE,
@@ -293,7 +320,7 @@ function baseContexts(ids: Ids, traceStatus: string): Record<string, unknown> {
 
 interface EventInput {
   ids: Ids;
-  issue: typeof EXECUTION_ISSUE;
+  issue: IssueSpec;
   fingerprint: string;
   atMs: number;
   tags: Record<string, string | undefined>;
@@ -351,7 +378,7 @@ function linkNeighbours(events: Array<Record<string, unknown>>): void {
 
 function makeIssue(
   org: string,
-  spec: typeof EXECUTION_ISSUE,
+  spec: IssueSpec,
   events: Array<Record<string, unknown>>,
   statsEndMs: number,
 ): Record<string, unknown> {
@@ -404,7 +431,12 @@ function newestFirst(a: DemoSpanRow, b: DemoSpanRow): number {
   return endMs(b) - endMs(a) || (a.span_id < b.span_id ? -1 : a.span_id > b.span_id ? 1 : 0);
 }
 
-function executionEvent(ids: Ids, row: DemoSpanRow, fingerprint: string): Record<string, unknown> {
+/** The error the runner captured for a failed span: its error message, or the generic one without. */
+function capturedError(row: DemoSpanRow): string {
+  return row.error_message || EXECUTION_FAILED;
+}
+
+function executionEvent(ids: Ids, row: DemoSpanRow, issue: IssueSpec, fingerprint: string): Record<string, unknown> {
   const m = row.metadata;
   const jobId = str(m["job_id"]);
   const region = str(m["region"]);
@@ -415,7 +447,7 @@ function executionEvent(ids: Ids, row: DemoSpanRow, fingerprint: string): Record
   const durationMs = row.duration_ms ?? Math.max(0, atMs - startMs);
   return makeEvent({
     ids,
-    issue: EXECUTION_ISSUE,
+    issue,
     fingerprint,
     atMs,
     tags: {
@@ -486,8 +518,8 @@ function databaseEvent(
 
 /**
  * Sentry's 'recommended' event is the most helpful one, not necessarily the newest: here, the newest
- * event with the most common duration (13 ms in the demo data, as in the user's notes). Omitted when
- * that is the latest event anyway.
+ * event with the most common duration (13 ms for issue 4711 in the demo data, as in the user's notes).
+ * Omitted when that is the latest event anyway.
  */
 function recommended(events: Array<Record<string, unknown>>): { recommendedEventId?: string } {
   const durationOf = (e: Record<string, unknown>): unknown =>
@@ -505,7 +537,10 @@ function recommended(events: Array<Record<string, unknown>>): { recommendedEvent
 
 /**
  * The Sentry fixtures for a demo dataset: deterministic for the same rows, org and seed.
- * Issue 4711 "Execution failed" (RUNNER-1A): one event per failed runner.execute_question span.
+ * Failed runner.execute_question spans are grouped by error message, one event per span:
+ * issue 4711 "Execution failed" (RUNNER-1A) holds those failing with "execution failed" (or no message);
+ * each other message gets an issue titled with it, 4713 / RUNNER-1C, 4714 / RUNNER-1D, … in the order
+ * the messages first occur.
  * Issue 4712 (RUNNER-1B), a duplicate-key insert error on two successful jobs, at their store_result spans.
  */
 export function demoSentryFixtures(rows: DemoSpanRow[], options: { org?: string; seed?: number } = {}): SentryFixtures {
@@ -521,9 +556,26 @@ export function demoSentryFixtures(rows: DemoSpanRow[], options: { org?: string;
   const latestRowMs = rows.reduce((max, r) => Math.max(max, endMs(r)), 0);
   const statsEndMs = Math.floor(latestRowMs / HOUR_MS) * HOUR_MS + HOUR_MS;
 
+  // One issue per captured error; the other messages numbered by first occurrence (oldest event first).
+  const otherIssues = new Map<string, IssueSpec>();
+  for (const row of [...failedRoots].reverse()) {
+    const message = capturedError(row);
+    if (message !== EXECUTION_FAILED && !otherIssues.has(message)) {
+      otherIssues.set(message, otherExecutionIssue(otherIssues.size, message));
+    }
+  }
+  const issueOf = (row: DemoSpanRow): IssueSpec => otherIssues.get(capturedError(row)) ?? EXECUTION_ISSUE;
+
+  // Events are made newest first across all runner issues and the other issues' fingerprints are drawn
+  // last (below), so the ids drawn for an event do not depend on how the spans are grouped.
   const executionFingerprint = ids.hex(32);
-  const executionEvents = failedRoots.map((row) => executionEvent(ids, row, executionFingerprint));
-  linkNeighbours(executionEvents);
+  const executionEvents = new Map<IssueSpec, Array<Record<string, unknown>>>([[EXECUTION_ISSUE, []]]);
+  for (const spec of otherIssues.values()) executionEvents.set(spec, []);
+  for (const row of failedRoots) {
+    const issue = issueOf(row);
+    executionEvents.get(issue)!.push(executionEvent(ids, row, issue, executionFingerprint));
+  }
+  for (const events of executionEvents.values()) linkNeighbours(events);
 
   // Two successful jobs that reached store_result, picked by the seeded generator.
   const storeByJob = new Map<string, DemoSpanRow>();
@@ -549,15 +601,19 @@ export function demoSentryFixtures(rows: DemoSpanRow[], options: { org?: string;
     .sort((a, b) => Date.parse(str(b["dateCreated"])) - Date.parse(str(a["dateCreated"])));
   linkNeighbours(databaseEvents);
 
-  const issues: SentryFixtureIssue[] = [
-    {
-      issue: makeIssue(org, EXECUTION_ISSUE, executionEvents, statsEndMs),
-      events: executionEvents,
-      ...recommended(executionEvents),
-    },
-  ];
+  for (const spec of otherIssues.values()) {
+    const fingerprint = ids.hex(32);
+    for (const event of executionEvents.get(spec)!) event["fingerprints"] = [fingerprint];
+  }
+
+  const executionEntry = (spec: IssueSpec): SentryFixtureIssue => {
+    const events = executionEvents.get(spec)!;
+    return { issue: makeIssue(org, spec, events, statsEndMs), events, ...recommended(events) };
+  };
+  const issues: SentryFixtureIssue[] = [executionEntry(EXECUTION_ISSUE)];
   if (databaseEvents.length > 0) {
     issues.push({ issue: makeIssue(org, DATABASE_ISSUE, databaseEvents, statsEndMs), events: databaseEvents });
   }
+  for (const spec of otherIssues.values()) issues.push(executionEntry(spec));
   return { org, issues };
 }

@@ -15,11 +15,21 @@ const fixtures = demoSentryFixtures(rows);
 type Json = Record<string, any>;
 
 const failedRoots = rows.filter((r) => r.service === "runner" && r.operation === "execute_question" && r.status === "failed");
+/** The failed runner spans whose error is the runner's generic one: issue 4711's. */
+const executionFailedRoots = failedRoots.filter((r) => r.error_message === "execution failed");
 const rowTraceIds = new Set(rows.map((r) => r.trace_id));
 const executionEntry = fixtures.issues.find((i) => i.issue["id"] === "4711")!;
 const databaseEntry = fixtures.issues.find((i) => i.issue["id"] === "4712")!;
 const executionEvents = executionEntry.events as Json[];
 const databaseEvents = databaseEntry.events as Json[];
+/** Every runner issue made from failed runner.execute_question spans: 4711 and 4713, 4714, … */
+const runnerEntries = fixtures.issues.filter((i) => i.issue["id"] !== "4712");
+const runnerEvents = runnerEntries.flatMap((i) => i.events as Json[]);
+const REJECTED = "router returned 502: provider rejected the request";
+const RESET = "router connection reset (EOF)";
+// By first occurrence: the first lost request comes before the rejection window.
+const RESET_ISSUE = "4713";
+const REJECTED_ISSUE = "4714";
 
 const tag = (event: Json, key: string): unknown => (event["tags"] as Json[]).find((t) => t["key"] === key)?.["value"];
 
@@ -95,14 +105,14 @@ describe("sentry api server", () => {
         platform: "go",
         project: { id: "3", name: "runner", slug: "runner", platform: "go" },
         metadata: { type: "*errors.errorString", value: "execution failed" },
-        count: String(failedRoots.length),
+        count: String(executionFailedRoots.length),
         userCount: 0,
         assignedTo: null,
         shareId: null,
       });
       expect(issue.stats["24h"]).toHaveLength(24);
       const inWindow = issue.stats["24h"].reduce((sum: number, [, n]: [number, number]) => sum + n, 0);
-      expect(inWindow).toBe(failedRoots.length);
+      expect(inWindow).toBe(executionFailedRoots.length);
       expect(issue.firstSeen <= issue.lastSeen).toBe(true);
       expect(issue.lastSeen).toBe(executionEvents[0]!["dateCreated"]);
       // The issue route also resolves a short id, as sentry.io does.
@@ -197,7 +207,7 @@ describe("sentry api server", () => {
       expect(tag(byJob[0], "job_id")).toBe(jobId);
       expect(await getJson(`issues/4712/events/?query=${encodeURIComponent(`job_id:${jobId}`)}`)).toEqual([]);
       const asia = await getJson("issues/4711/events/?query=execution_region:ASIA&limit=100");
-      expect(asia.length).toBe(failedRoots.filter((r) => r.metadata["region"] === "ASIA").length);
+      expect(asia.length).toBe(executionFailedRoots.filter((r) => r.metadata["region"] === "ASIA").length);
     });
 
     it("answers 404 for an unknown org, issue, short id, event or route", async () => {
@@ -241,26 +251,30 @@ describe("sentry api server", () => {
       expect(ids(await search("execution"))).toEqual(["4711", "4712"]);
       expect(ids(await search("DUPLICATE key"))).toEqual(["4712"]);
       expect(await search("is:resolved")).toEqual([]);
-      expect(ids(await search("is:unresolved"))).toEqual(["4711", "4712"]);
+      expect(ids(await search("is:unresolved"))).toEqual(["4711", "4713", "4712", "4714"]);
+      expect(ids(await search("router"))).toEqual(["4713", "4714"]);
+      expect(ids(await search('"provider rejected"'))).toEqual(["4714"]);
       expect(ids(await search("execution_provider:modal-us-east execution_region:US"))).toEqual(["4711"]);
       expect(ids(await search("error_type:database_insert"))).toEqual(["4712"]);
-      expect(ids(await search("!error_type:database_insert"))).toEqual(["4711"]);
-      expect(ids(await search("job_id:bias-detection-*"))).toEqual(["4711", "4712"]);
-      expect(ids(await search("has:execution_region"))).toEqual(["4711"]);
+      expect(ids(await search("!error_type:database_insert"))).toEqual(["4711", "4713", "4714"]);
+      expect(ids(await search("job_id:bias-detection-*"))).toEqual(["4711", "4713", "4712", "4714"]);
+      expect(ids(await search("has:execution_region"))).toEqual(["4711", "4713", "4714"]);
       expect(ids(await search("issue:runner-1b"))).toEqual(["4712"]);
-      expect(ids(await search("environment:fly-lhr"))).toEqual(["4711", "4712"]);
+      expect(ids(await search("issue:RUNNER-1D"))).toEqual(["4714"]);
+      expect(ids(await search("environment:fly-lhr"))).toEqual(["4711", "4713", "4712", "4714"]);
       const bad = await get(`issues/?query=${encodeURIComponent("is:sideways")}`);
       expect(bad.status).toBe(400);
     });
 
     it("sorts by lastSeen, implies is:unresolved without a query, and honours project and statsPeriod", async () => {
       const all = await getJson("issues/");
-      expect(ids(all)).toEqual(["4711", "4712"]);
-      expect(all[0].lastSeen > all[1].lastSeen).toBe(true);
-      expect(ids(await getJson("issues/?query="))).toEqual(["4711", "4712"]);
-      expect(ids(await getJson("issues/?project=3"))).toEqual(["4711", "4712"]);
+      const everyIssue = ["4711", "4713", "4712", "4714"];
+      expect(ids(all)).toEqual(everyIssue);
+      for (let i = 1; i < all.length; i++) expect(all[i - 1].lastSeen > all[i].lastSeen).toBe(true);
+      expect(ids(await getJson("issues/?query="))).toEqual(everyIssue);
+      expect(ids(await getJson("issues/?project=3"))).toEqual(everyIssue);
       expect(await getJson("issues/?project=42")).toEqual([]);
-      expect(ids(await getJson("issues/?project=-1"))).toEqual(["4711", "4712"]);
+      expect(ids(await getJson("issues/?project=-1"))).toEqual(everyIssue);
       const noStats = await getJson("issues/?statsPeriod=");
       expect(noStats[0].stats).toBeUndefined();
       const fortnight = await getJson("issues/?statsPeriod=14d");
@@ -286,9 +300,9 @@ describe("sentry api server", () => {
         url = last["next"]!.results === "true" ? last["next"]!.url : undefined;
         pages++;
       }
-      expect(pages).toBe(2);
-      expect(seen).toEqual(["4711", "4712"]);
-      expect(last["next"]).toMatchObject({ results: "false", cursor: "0:2:0" });
+      expect(pages).toBe(4);
+      expect(seen).toEqual(["4711", "4713", "4712", "4714"]);
+      expect(last["next"]).toMatchObject({ results: "false", cursor: "0:4:0" });
     });
 
     it("walks every event with the default page size, and writes the Link header like Sentry", async () => {
@@ -446,20 +460,114 @@ describe("demoSentryFixtures", () => {
     expect(other.issues[0]!.events[0]!["eventID"]).not.toBe(executionEvents[0]!["eventID"]);
   });
 
-  it("has one execution event per failed runner.execute_question row, newest first", () => {
+  it("has one runner event per failed runner.execute_question row, each issue's newest first", () => {
     expect(failedRoots.length).toBeGreaterThan(40);
-    expect(executionEvents).toHaveLength(failedRoots.length);
-    expect(executionEntry.issue["count"]).toBe(String(failedRoots.length));
-    const jobIds = executionEvents.map((e) => (e["contexts"] as Json)["execution"]["job_id"]);
+    expect(executionFailedRoots.length).toBeGreaterThan(40);
+    expect(runnerEvents).toHaveLength(failedRoots.length);
+    const jobIds = runnerEvents.map((e) => (e["contexts"] as Json)["execution"]["job_id"]);
+    expect(jobIds).toHaveLength(new Set(jobIds).size);
     expect(new Set(jobIds)).toEqual(new Set(rootByJob.keys()));
-    const dates = executionEvents.map((e) => Date.parse(e["dateCreated"]));
-    expect(dates).toEqual([...dates].sort((a, b) => b - a));
-    expect(executionEntry.issue["firstSeen"]).toBe(executionEvents.at(-1)!["dateCreated"]);
-    expect(executionEntry.issue["lastSeen"]).toBe(executionEvents[0]!["dateCreated"]);
+    for (const { issue, events } of runnerEntries) {
+      const dates = events.map((e) => Date.parse(String(e["dateCreated"])));
+      expect(dates).toEqual([...dates].sort((a, b) => b - a));
+      expect(issue["count"]).toBe(String(events.length));
+      expect(issue["firstSeen"]).toBe(events.at(-1)!["dateCreated"]);
+      expect(issue["lastSeen"]).toBe(events[0]!["dateCreated"]);
+      const stats = (issue["stats"] as Json)["24h"] as Array<[number, number]>;
+      expect(stats).toHaveLength(24);
+      expect(stats.reduce((sum, [, n]) => sum + n, 0)).toBe(events.length);
+    }
   });
 
-  it("ties each event to its span by job_id and time, never by trace id", () => {
+  it("makes one runner issue per distinct error message, 4711 for \"execution failed\" only", () => {
+    const messages = new Set(failedRoots.map((r) => r.error_message));
+    expect(messages).toEqual(new Set(["execution failed", REJECTED, RESET]));
+    expect(runnerEntries).toHaveLength(messages.size);
+    expect(new Set(runnerEntries.map((i) => (i.issue["metadata"] as Json)["value"]))).toEqual(messages);
+
+    expect(executionEvents).toHaveLength(executionFailedRoots.length);
+    expect(executionEntry.issue["count"]).toBe(String(executionFailedRoots.length));
     for (const event of executionEvents) {
+      expect(rootByJob.get(String(tag(event, "job_id")))!.error_message).toBe("execution failed");
+    }
+
+    for (const [id, shortId, message] of [
+      [RESET_ISSUE, "RUNNER-1C", RESET],
+      [REJECTED_ISSUE, "RUNNER-1D", REJECTED],
+    ] as const) {
+      const entry = fixtures.issues.find((i) => i.issue["id"] === id)!;
+      expect(entry.issue).toMatchObject({
+        id,
+        shortId,
+        title: message,
+        culprit: "worker.(*JobRunner).executeQuestion",
+        level: "error",
+        status: "unresolved",
+        permalink: `https://project-beacon.sentry.io/issues/${id}/`,
+        metadata: { type: "*errors.errorString", value: message },
+        count: String(failedRoots.filter((r) => r.error_message === message).length),
+      });
+      for (const event of entry.events) {
+        expect(event).toMatchObject({ groupID: id, title: message, metadata: { type: "*errors.errorString", value: message } });
+        expect(rootByJob.get(String(tag(event as Json, "job_id")))!.error_message).toBe(message);
+      }
+    }
+    const rejectedJob = manifest.examples.downstreamRejectedJobId;
+    const lostJob = manifest.examples.lostRequestJobId;
+    expect(fixtures.issues.find((i) => i.events.some((e) => tag(e as Json, "job_id") === rejectedJob))!.issue["id"]).toBe(REJECTED_ISSUE);
+    expect(fixtures.issues.find((i) => i.events.some((e) => tag(e as Json, "job_id") === lostJob))!.issue["id"]).toBe(RESET_ISSUE);
+  });
+
+  it("numbers the other issues by first occurrence, whatever the order of the rows", () => {
+    const firstSeen = (message: string) =>
+      Math.min(...failedRoots.filter((r) => r.error_message === message).map((r) => Date.parse(r.completed_at ?? r.started_at)));
+    expect(firstSeen(RESET)).toBeLessThan(firstSeen(REJECTED));
+    expect(fixtures.issues.map((i) => [i.issue["id"], i.issue["shortId"]])).toEqual([
+      ["4711", "RUNNER-1A"],
+      ["4712", "RUNNER-1B"],
+      ["4713", "RUNNER-1C"],
+      ["4714", "RUNNER-1D"],
+    ]);
+    expect(demoSentryFixtures([...rows].reverse())).toEqual(fixtures);
+    // The ids follow the messages, not the row order: without the lost requests, the rejections are 4713.
+    const withoutReset = demoSentryFixtures(rows.filter((r) => r.error_message !== RESET));
+    expect(withoutReset.issues.map((i) => [i.issue["id"], i.issue["shortId"], i.issue["title"]])).toEqual([
+      ["4711", "RUNNER-1A", "Execution failed"],
+      ["4712", "RUNNER-1B", 'pq: duplicate key value violates unique constraint "executions_pkey"'],
+      ["4713", "RUNNER-1C", REJECTED],
+    ]);
+  });
+
+  it("gives each runner issue its own fingerprint, shared by its events", () => {
+    const fingerprints = fixtures.issues.map(({ events }) => {
+      const each = new Set(events.map((e) => JSON.stringify(e["fingerprints"])));
+      expect(each.size).toBe(1);
+      return [...each][0];
+    });
+    expect(new Set(fingerprints).size).toBe(fixtures.issues.length);
+  });
+
+  it("serves the other runner issues by id, short id and search", async () => {
+    const server = await startWith();
+    try {
+      const getJson = async (path: string): Promise<any> =>
+        (await fetch(`${server.url}/api/0/organizations/${ORG}/${path}`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json();
+      expect((await getJson("shortids/runner-1c/")).groupId).toBe(RESET_ISSUE);
+      expect((await getJson("shortids/RUNNER-1D/")).groupId).toBe(REJECTED_ISSUE);
+      const latest = await getJson(`issues/${REJECTED_ISSUE}/events/latest/`);
+      const exception = latest.entries.find((e: Json) => e.type === "exception").data.values[0];
+      expect(exception).toMatchObject({ type: "*errors.errorString", value: REJECTED });
+      const byJob = await getJson(`issues/?query=${encodeURIComponent(`job_id:${manifest.examples.downstreamRejectedJobId}`)}`);
+      expect(byJob.map((i: Json) => i["id"])).toEqual([REJECTED_ISSUE]);
+      const lost = await getJson(`issues/?query=${encodeURIComponent(`job_id:${manifest.examples.lostRequestJobId}`)}`);
+      expect(lost.map((i: Json) => i["id"])).toEqual([RESET_ISSUE]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("ties each event to its span by job_id and time, never by trace id, with the span's error", () => {
+    for (const event of runnerEvents) {
       const contexts = event["contexts"] as Json;
       const execution = contexts["execution"];
       const row = rootByJob.get(execution.job_id)!;
@@ -482,10 +590,18 @@ describe("demoSentryFixtures", () => {
       expect(tag(event, "execution_provider")).toBe(row.metadata["provider_id"]);
       expect(rowTraceIds.has(contexts["trace"]["trace_id"])).toBe(false);
       expect(event["dateCreated"]).toBe(row.completed_at ?? row.started_at);
-      const crumbs = (event["entries"] as Json[]).find((e) => e["type"] === "breadcrumbs")!["data"]["values"] as Json[];
+      const entries = event["entries"] as Json[];
+      const exception = entries.find((e) => e["type"] === "exception")!["data"]["values"][0];
+      expect(exception["value"]).toBe(row.error_message);
+      expect(exception["type"]).toBe("*errors.errorString");
+      const crumbs = entries.find((e) => e["type"] === "breadcrumbs")!["data"]["values"] as Json[];
       for (const crumb of crumbs) {
         expect(crumb["timestamp"] >= row.started_at && crumb["timestamp"] <= row.completed_at!).toBe(true);
       }
+      expect(crumbs.at(-1)).toMatchObject({
+        message: "Executor returned",
+        data: { provider_id: row.metadata["provider_id"], status: "failed", duration_ms: row.duration_ms, has_error: true },
+      });
     }
     const example = executionEvents.find((e) => tag(e, "job_id") === manifest.examples.immediateFailureJobId)!;
     expect((example["contexts"] as Json)["execution"].duration_ms).toBe(13);
