@@ -37,3 +37,31 @@ export function knownEndMs(span: Span): number | null {
   if (span.durationMs !== null) return span.startMs + span.durationMs;
   return null;
 }
+
+/** A span as plain JSON for an answer: ISO start, derived duration, no nulls, 'unfinished' when it is. */
+export interface SpanRecord {
+  trace_id: string;
+  span_id: string;
+  parent_span_id?: string;
+  service: string;
+  operation: string;
+  status: string;
+  started_at: string;
+  duration_ms?: number;
+  error?: string;
+}
+
+export function spanRecord(s: Span, maxErrorChars = 2000): SpanRecord {
+  const end = knownEndMs(s);
+  return {
+    trace_id: s.traceId,
+    span_id: s.spanId,
+    ...(s.parentSpanId ? { parent_span_id: s.parentSpanId } : {}),
+    service: s.service,
+    operation: s.operation,
+    status: isUnfinished(s) ? "unfinished" : s.status,
+    started_at: new Date(s.startMs).toISOString(),
+    ...(end !== null && Number.isFinite(end) ? { duration_ms: Math.round((end - s.startMs) * 1000) / 1000 } : {}),
+    ...(s.errorMessage ? { error: s.errorMessage.slice(0, maxErrorChars) } : {}),
+  };
+}

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpError, type ListResourcesResult, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
-import { knownEndMs, type Span } from "../analysis/span.js";
+import { spanRecord, type Span, type SpanRecord } from "../analysis/span.js";
 import { isoTime } from "../analysis/format.js";
 import type { SpanTable } from "../store/span-table.js";
 import { SpanArgumentCompleter, type ArgumentCompleter } from "../prompts/argument-completion.js";
@@ -27,16 +27,7 @@ export interface TraceResourceOptions {
 }
 
 /** One span as the trace resource gives it: the table contract's columns, normalised. */
-export interface TraceResourceSpan {
-  trace_id: string;
-  span_id: string;
-  parent_span_id?: string;
-  service: string;
-  operation: string;
-  status: string;
-  started_at: string;
-  duration_ms?: number;
-  error?: string;
+export interface TraceResourceSpan extends SpanRecord {
   metadata: Record<string, unknown>;
 }
 
@@ -135,20 +126,7 @@ async function readTrace(spans: SpanTable, uri: URL, variable: string | string[]
 }
 
 export function toResourceSpan(s: Span): TraceResourceSpan {
-  const end = knownEndMs(s);
-  const duration = end === null ? null : end - s.startMs;
-  return {
-    trace_id: s.traceId,
-    span_id: s.spanId,
-    ...(s.parentSpanId ? { parent_span_id: s.parentSpanId } : {}),
-    service: s.service,
-    operation: s.operation,
-    status: s.status,
-    started_at: isoTime(s.startMs),
-    ...(duration !== null && Number.isFinite(duration) ? { duration_ms: Math.round(duration * 1000) / 1000 } : {}),
-    ...(s.errorMessage ? { error: s.errorMessage } : {}),
-    metadata: s.metadata,
-  };
+  return { ...spanRecord(s), metadata: s.metadata };
 }
 
 /** Says what the id might be instead: a job id, or one of the recent failing traces. */

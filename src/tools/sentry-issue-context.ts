@@ -4,7 +4,7 @@
 
 import { z } from "zod";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { knownEndMs, type Span } from "../analysis/span.js";
+import { spanRecord, type Span } from "../analysis/span.js";
 import { renderSentryReport } from "../analysis/sentry-report.js";
 import { summariseEvent } from "../sentry/event-summary.js";
 import { normaliseEventId, parseIssueReference } from "../sentry/issue-reference.js";
@@ -353,17 +353,5 @@ async function joinSpans(
 }
 
 function spanRow(s: Span, traceStart: number): SentryIssueContextOutput["spans"]["rows"][number] {
-  const end = knownEndMs(s);
-  return {
-    trace_id: s.traceId,
-    span_id: s.spanId,
-    ...(s.parentSpanId ? { parent_span_id: s.parentSpanId } : {}),
-    service: s.service,
-    operation: s.operation,
-    status: s.status === "started" && end === null ? "unfinished" : s.status,
-    started_at: new Date(s.startMs).toISOString(),
-    offset_ms: Math.round((s.startMs - traceStart) * 10) / 10,
-    ...(end !== null && { duration_ms: Math.round((end - s.startMs) * 10) / 10 }),
-    ...(s.errorMessage && { error: s.errorMessage.slice(0, 300) }),
-  };
+  return { ...spanRecord(s, 300), offset_ms: Math.round((s.startMs - traceStart) * 10) / 10 };
 }
