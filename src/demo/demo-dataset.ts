@@ -182,6 +182,20 @@ function randomUuid(rng: Rng): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
+interface SpanInput {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  service: string;
+  operation: string;
+  startMs: number;
+  /** null: the span never finished. */
+  durationMs: number | null;
+  status: string;
+  errorMessage?: string | null;
+  metadata: Record<string, unknown>;
+}
+
 /** Everything a job writer needs: the random source, unique ids, and the rows written so far. */
 class DatasetWriter {
   readonly rows: DemoSpanRow[] = [];
@@ -213,19 +227,7 @@ class DatasetWriter {
     return id;
   }
 
-  span(input: {
-    traceId: string;
-    spanId: string;
-    parentSpanId: string | null;
-    service: string;
-    operation: string;
-    startMs: number;
-    /** null: the span never finished. */
-    durationMs: number | null;
-    status: string;
-    errorMessage?: string | null;
-    metadata: Record<string, unknown>;
-  }): void {
+  span(input: SpanInput): void {
     this.rows.push({
       trace_id: input.traceId,
       span_id: input.spanId,
@@ -493,44 +495,178 @@ function orderAndSeparateStarts(plans: JobPlan[]): JobPlan[] {
   return ordered;
 }
 
-function runnerRootMetadata(plan: JobPlan, jobId: string, succeeded: boolean): Record<string, unknown> {
+/**
+ * A job's runner trace: its execute_question span, the call_router span under it, and when that call
+ * started. The router hop hangs under the call.
+ */
+interface RunnerCall {
+  traceId: string;
+  rootSpanId: string;
+  callSpanId: string;
+  callStart: number;
+}
+
+/** Every job that reaches the router draws its runner ids and call start in this order. */
+function openRunnerCall(w: DatasetWriter, plan: JobPlan): RunnerCall {
+  const traceId = w.runnerTraceId();
+  const rootSpanId = w.spanId();
+  const callSpanId = w.spanId();
+  return { traceId, rootSpanId, callSpanId, callStart: plan.startMs + w.int(1, 4) };
+}
+
+/** The parts of a span that differ between job kinds for the span shapes they share. */
+type SpanOutcome = Pick<SpanInput, "durationMs" | "status" | "errorMessage">;
+
+/** has_output / has_receipt: a job produced them exactly when its root span completed. */
+function writeRunnerRoot(w: DatasetWriter, plan: JobPlan, jobId: string, call: RunnerCall, outcome: SpanOutcome): void {
+  const succeeded = outcome.status === "completed";
+  w.span({
+    traceId: call.traceId,
+    spanId: call.rootSpanId,
+    parentSpanId: null,
+    service: "runner",
+    operation: "execute_question",
+    startMs: plan.startMs,
+    durationMs: outcome.durationMs,
+    status: outcome.status,
+    errorMessage: outcome.errorMessage,
+    metadata: {
+      job_id: jobId,
+      question_id: plan.questionId,
+      region: plan.region,
+      model: plan.model,
+      provider_id: PROVIDER_BY_REGION[plan.region],
+      executor: "HybridExecutor",
+      has_output: succeeded,
+      has_receipt: succeeded,
+    },
+  });
+}
+
+/** httpStatus is left out when the runner never got an HTTP response (no answer, reset, swallowed error). */
+function writeCallRouter(
+  w: DatasetWriter,
+  jobId: string,
+  call: RunnerCall,
+  outcome: SpanOutcome & { httpStatus?: number },
+): void {
+  const metadata = { url: ROUTER_URL, method: "POST", job_id: jobId };
+  w.span({
+    traceId: call.traceId,
+    spanId: call.callSpanId,
+    parentSpanId: call.rootSpanId,
+    service: "runner",
+    operation: "call_router",
+    startMs: call.callStart,
+    durationMs: outcome.durationMs,
+    status: outcome.status,
+    errorMessage: outcome.errorMessage,
+    metadata: outcome.httpStatus === undefined ? metadata : { ...metadata, http_status: outcome.httpStatus },
+  });
+}
+
+/** The router's inference_request span, before it is written: its trace, parent, id and start. */
+interface RouterRequest {
+  traceId: string;
+  parentSpanId: string | null;
+  spanId: string;
+  startMs: number;
+}
+
+/**
+ * Where the router hop is written: the runner's trace when the trace header got through, else its own.
+ * handoffMs is the network + FastAPI delay between the runner's call and the router's span.
+ */
+function openRouterRequest(
+  w: DatasetWriter,
+  plan: JobPlan,
+  call: RunnerCall,
+  handoffMs: readonly [number, number],
+): RouterRequest {
+  const shared = plan.continuity === "shared-trace";
+  const traceId = shared ? call.traceId : w.routerTraceId();
+  const spanId = w.spanId();
   return {
-    job_id: jobId,
-    question_id: plan.questionId,
-    region: plan.region,
-    model: plan.model,
-    provider_id: PROVIDER_BY_REGION[plan.region],
-    executor: "HybridExecutor",
-    has_output: succeeded,
-    has_receipt: succeeded,
+    traceId,
+    parentSpanId: shared ? call.callSpanId : null,
+    spanId,
+    startMs: call.callStart + w.int(handoffMs[0], handoffMs[1]),
   };
 }
 
-function callRouterMetadata(jobId: string): Record<string, unknown> {
-  return { url: ROUTER_URL, method: "POST", job_id: jobId };
+function writeInferenceRequest(
+  w: DatasetWriter,
+  plan: JobPlan,
+  jobId: string,
+  request: RouterRequest,
+  outcome: SpanOutcome,
+): void {
+  w.span({
+    traceId: request.traceId,
+    spanId: request.spanId,
+    parentSpanId: request.parentSpanId,
+    service: "router",
+    operation: "inference_request",
+    startMs: request.startMs,
+    durationMs: outcome.durationMs,
+    status: outcome.status,
+    errorMessage: outcome.errorMessage,
+    metadata: {
+      job_id: jobId,
+      model: plan.model,
+      region: plan.region,
+      provider_id: PROVIDER_BY_REGION[plan.region],
+      has_prompt: true,
+      // Only a router that had to start up says so.
+      ...(plan.kind === "slow-handoff" ? { cold_start: true } : {}),
+    },
+  });
 }
 
-function routerRequestMetadata(plan: JobPlan, jobId: string): Record<string, unknown> {
-  return {
-    job_id: jobId,
-    model: plan.model,
-    region: plan.region,
+/** The router's first step, shortly after it picks the request up; returns when it ended. */
+function writeSelectProvider(w: DatasetWriter, plan: JobPlan, request: RouterRequest, maxMs: number): number {
+  const startMs = request.startMs + w.int(1, 3);
+  const durationMs = w.int(2, maxMs);
+  w.span({
+    traceId: request.traceId,
+    spanId: w.spanId(),
+    parentSpanId: request.spanId,
+    service: "router",
+    operation: "select_provider",
+    startMs,
+    durationMs,
+    status: "completed",
+    metadata: { region: plan.region, provider_id: PROVIDER_BY_REGION[plan.region] },
+  });
+  return startMs + durationMs;
+}
+
+/** httpStatus is left out unless Modal answered with an error status. */
+function writeRunInference(
+  w: DatasetWriter,
+  plan: JobPlan,
+  request: RouterRequest,
+  startMs: number,
+  outcome: SpanOutcome & { durationMs: number; httpStatus?: number },
+): void {
+  const metadata = {
     provider_id: PROVIDER_BY_REGION[plan.region],
-    has_prompt: true,
-    // Only a router that had to start up says so.
-    ...(plan.kind === "slow-handoff" ? { cold_start: true } : {}),
+    model: plan.model,
+    gpu: GPU_BY_MODEL[plan.model],
+    cold_start: plan.coldStart,
   };
-}
-
-function modalMetadata(plan: JobPlan): Record<string, unknown> {
-  return { provider_id: PROVIDER_BY_REGION[plan.region], model: plan.model, gpu: GPU_BY_MODEL[plan.model], cold_start: plan.coldStart };
-}
-
-/** Where the router hop is written: the runner's trace when the trace header got through, else its own. */
-function routerTrace(w: DatasetWriter, plan: JobPlan, caller: { traceId: string; spanId: string }): { traceId: string; parentSpanId: string | null } {
-  return plan.continuity === "shared-trace"
-    ? { traceId: caller.traceId, parentSpanId: caller.spanId }
-    : { traceId: w.routerTraceId(), parentSpanId: null };
+  w.span({
+    traceId: request.traceId,
+    spanId: w.spanId(),
+    parentSpanId: request.spanId,
+    service: "modal",
+    operation: "run_inference",
+    startMs,
+    durationMs: outcome.durationMs,
+    status: outcome.status,
+    errorMessage: outcome.errorMessage,
+    metadata: outcome.httpStatus === undefined ? metadata : { ...metadata, http_status: outcome.httpStatus },
+  });
 }
 
 interface RouterHopResult {
@@ -546,90 +682,46 @@ function writeRouterHop(
   w: DatasetWriter,
   plan: JobPlan,
   jobId: string,
-  caller: { traceId: string; spanId: string; startMs: number },
+  call: RunnerCall,
   outcome: "completed" | "timeout",
 ): RouterHopResult {
-  const providerId = PROVIDER_BY_REGION[plan.region];
-  const { traceId, parentSpanId } = routerTrace(w, plan, caller);
-  const routerSpanId = w.spanId();
-  // Network + FastAPI hand-off between the runner's client span and the router's span; seconds when the router is cold.
-  const [minHandoff, maxHandoff] = plan.kind === "slow-handoff" ? COLD_HANDOFF_MS : HANDOFF_MS;
-  const routerStart = caller.startMs + w.int(minHandoff, maxHandoff);
+  // Seconds when the router is cold.
+  const request = openRouterRequest(w, plan, call, plan.kind === "slow-handoff" ? COLD_HANDOFF_MS : HANDOFF_MS);
+  const selectEnd = writeSelectProvider(w, plan, request, 8);
 
-  const selectStart = routerStart + w.int(1, 3);
-  const selectMs = w.int(2, 8);
-  w.span({
-    traceId,
-    spanId: w.spanId(),
-    parentSpanId: routerSpanId,
-    service: "router",
-    operation: "select_provider",
-    startMs: selectStart,
-    durationMs: selectMs,
-    status: "completed",
-    metadata: { region: plan.region, provider_id: providerId },
-  });
-
-  const modalStart = selectStart + selectMs + w.int(3, 15);
+  const modalStart = selectEnd + w.int(3, 15);
   const [minInference, maxInference] = INFERENCE_MS_BY_MODEL[plan.model];
   const modalMs =
     outcome === "timeout"
       ? w.int(29990, 30010)
       : w.int(minInference, maxInference) + (plan.coldStart ? w.int(1000, 4000) : 0);
-  w.span({
-    traceId,
-    spanId: w.spanId(),
-    parentSpanId: routerSpanId,
-    service: "modal",
-    operation: "run_inference",
-    startMs: modalStart,
+  writeRunInference(w, plan, request, modalStart, {
     durationMs: modalMs,
     status: outcome === "timeout" ? "timeout" : "completed",
     errorMessage: outcome === "timeout" ? "Function call timed out after 30s" : null,
-    metadata: modalMetadata(plan),
   });
 
   const routerEnd = modalStart + modalMs + w.int(2, 10);
-  w.span({
-    traceId,
-    spanId: routerSpanId,
-    parentSpanId,
-    service: "router",
-    operation: "inference_request",
-    startMs: routerStart,
-    durationMs: routerEnd - routerStart,
+  writeInferenceRequest(w, plan, jobId, request, {
+    durationMs: routerEnd - request.startMs,
     status: outcome === "timeout" ? "error" : "completed",
-    errorMessage: outcome === "timeout" ? `provider ${providerId} timed out` : null,
-    metadata: routerRequestMetadata(plan, jobId),
+    errorMessage: outcome === "timeout" ? `provider ${PROVIDER_BY_REGION[plan.region]} timed out` : null,
   });
-  return { traceId, endMs: routerEnd };
+  return { traceId: request.traceId, endMs: routerEnd };
 }
 
 function writeSuccessfulJob(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
-  const traceId = w.runnerTraceId();
-  const rootSpanId = w.spanId();
-  const callSpanId = w.spanId();
-  const callStart = plan.startMs + w.int(1, 4);
-  const hop = writeRouterHop(w, plan, jobId, { traceId, spanId: callSpanId, startMs: callStart }, "completed");
+  const call = openRunnerCall(w, plan);
+  const hop = writeRouterHop(w, plan, jobId, call, "completed");
   const callEnd = hop.endMs + w.int(5, 30);
-  w.span({
-    traceId,
-    spanId: callSpanId,
-    parentSpanId: rootSpanId,
-    service: "runner",
-    operation: "call_router",
-    startMs: callStart,
-    durationMs: callEnd - callStart,
-    status: "completed",
-    metadata: { ...callRouterMetadata(jobId), http_status: 200 },
-  });
+  writeCallRouter(w, jobId, call, { durationMs: callEnd - call.callStart, status: "completed", httpStatus: 200 });
 
   const storeStart = callEnd + w.int(1, 3);
   const storeMs = w.int(8, 25);
   w.span({
-    traceId,
+    traceId: call.traceId,
     spanId: w.spanId(),
-    parentSpanId: rootSpanId,
+    parentSpanId: call.rootSpanId,
     service: "runner",
     operation: "store_result",
     startMs: storeStart,
@@ -639,18 +731,8 @@ function writeSuccessfulJob(w: DatasetWriter, plan: JobPlan, jobId: string): Wri
   });
 
   const rootEnd = storeStart + storeMs + w.int(1, 3);
-  w.span({
-    traceId,
-    spanId: rootSpanId,
-    parentSpanId: null,
-    service: "runner",
-    operation: "execute_question",
-    startMs: plan.startMs,
-    durationMs: rootEnd - plan.startMs,
-    status: "completed",
-    metadata: runnerRootMetadata(plan, jobId, true),
-  });
-  return { jobId, runnerTraceId: traceId, routerTraceId: hop.traceId };
+  writeRunnerRoot(w, plan, jobId, call, { durationMs: rootEnd - plan.startMs, status: "completed" });
+  return { jobId, runnerTraceId: call.traceId, routerTraceId: hop.traceId };
 }
 
 /**
@@ -658,72 +740,36 @@ function writeSuccessfulJob(w: DatasetWriter, plan: JobPlan, jobId: string): Wri
  * (no error_message); the router never records the request, so there is no router or modal span.
  */
 function writeImmediateFailure(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
+  // Not openRunnerCall: this job draws its call's timing before the call's span id.
   const traceId = w.runnerTraceId();
   const rootSpanId = w.spanId();
   const rootMs = plan.rootDurationMs ?? 13;
   const callOffset = rootMs >= 14 ? w.int(1, 2) : 1;
   const callMs = w.int(9, Math.min(12, rootMs - callOffset - 1));
-  w.span({
-    traceId,
-    spanId: w.spanId(),
-    parentSpanId: rootSpanId,
-    service: "runner",
-    operation: "call_router",
-    startMs: plan.startMs + callOffset,
-    durationMs: callMs,
-    status: "failed",
-    errorMessage: null,
-    metadata: callRouterMetadata(jobId),
-  });
-  w.span({
-    traceId,
-    spanId: rootSpanId,
-    parentSpanId: null,
-    service: "runner",
-    operation: "execute_question",
-    startMs: plan.startMs,
-    durationMs: rootMs,
-    status: "failed",
-    errorMessage: ERRORS.executionFailed,
-    metadata: runnerRootMetadata(plan, jobId, false),
-  });
+  const call: RunnerCall = { traceId, rootSpanId, callSpanId: w.spanId(), callStart: plan.startMs + callOffset };
+  writeCallRouter(w, jobId, call, { durationMs: callMs, status: "failed", errorMessage: null });
+  writeRunnerRoot(w, plan, jobId, call, { durationMs: rootMs, status: "failed", errorMessage: ERRORS.executionFailed });
   return { jobId, runnerTraceId: traceId, routerTraceId: null };
 }
 
 /** Contrast: the request reaches Modal, which times out at 30 s; every hop above it reports the failure. */
 function writeProviderTimeout(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
-  const traceId = w.runnerTraceId();
-  const rootSpanId = w.spanId();
-  const callSpanId = w.spanId();
-  const callStart = plan.startMs + w.int(1, 4);
-  const hop = writeRouterHop(w, plan, jobId, { traceId, spanId: callSpanId, startMs: callStart }, "timeout");
+  const call = openRunnerCall(w, plan);
+  const hop = writeRouterHop(w, plan, jobId, call, "timeout");
   const callEnd = hop.endMs + w.int(5, 20);
-  w.span({
-    traceId,
-    spanId: callSpanId,
-    parentSpanId: rootSpanId,
-    service: "runner",
-    operation: "call_router",
-    startMs: callStart,
-    durationMs: callEnd - callStart,
+  writeCallRouter(w, jobId, call, {
+    durationMs: callEnd - call.callStart,
     status: "failed",
     errorMessage: "router returned HTTP 504 Gateway Timeout",
-    metadata: { ...callRouterMetadata(jobId), http_status: 504 },
+    httpStatus: 504,
   });
   const rootEnd = callEnd + w.int(1, 3);
-  w.span({
-    traceId,
-    spanId: rootSpanId,
-    parentSpanId: null,
-    service: "runner",
-    operation: "execute_question",
-    startMs: plan.startMs,
+  writeRunnerRoot(w, plan, jobId, call, {
     durationMs: rootEnd - plan.startMs,
     status: "failed",
     errorMessage: ERRORS.executionFailed,
-    metadata: runnerRootMetadata(plan, jobId, false),
   });
-  return { jobId, runnerTraceId: traceId, routerTraceId: hop.traceId };
+  return { jobId, runnerTraceId: call.traceId, routerTraceId: hop.traceId };
 }
 
 /**
@@ -731,34 +777,11 @@ function writeProviderTimeout(w: DatasetWriter, plan: JobPlan, jobId: string): W
  * but the runner's spans stay 'started' forever.
  */
 function writeCrashedWorker(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
-  const traceId = w.runnerTraceId();
-  const rootSpanId = w.spanId();
-  const callSpanId = w.spanId();
-  const callStart = plan.startMs + w.int(1, 4);
-  const hop = writeRouterHop(w, plan, jobId, { traceId, spanId: callSpanId, startMs: callStart }, "completed");
-  w.span({
-    traceId,
-    spanId: callSpanId,
-    parentSpanId: rootSpanId,
-    service: "runner",
-    operation: "call_router",
-    startMs: callStart,
-    durationMs: null,
-    status: "started",
-    metadata: callRouterMetadata(jobId),
-  });
-  w.span({
-    traceId,
-    spanId: rootSpanId,
-    parentSpanId: null,
-    service: "runner",
-    operation: "execute_question",
-    startMs: plan.startMs,
-    durationMs: null,
-    status: "started",
-    metadata: runnerRootMetadata(plan, jobId, false),
-  });
-  return { jobId, runnerTraceId: traceId, routerTraceId: hop.traceId };
+  const call = openRunnerCall(w, plan);
+  const hop = writeRouterHop(w, plan, jobId, call, "completed");
+  writeCallRouter(w, jobId, call, { durationMs: null, status: "started" });
+  writeRunnerRoot(w, plan, jobId, call, { durationMs: null, status: "started" });
+  return { jobId, runnerTraceId: call.traceId, routerTraceId: hop.traceId };
 }
 
 /**
@@ -767,87 +790,39 @@ function writeCrashedWorker(w: DatasetWriter, plan: JobPlan, jobId: string): Wri
  * with a router span and a modal span as evidence that the request got through.
  */
 function writeDownstreamRejected(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
-  const providerId = PROVIDER_BY_REGION[plan.region];
-  const traceId = w.runnerTraceId();
-  const rootSpanId = w.spanId();
-  const callSpanId = w.spanId();
-  const callStart = plan.startMs + w.int(1, 4);
-  const router = routerTrace(w, plan, { traceId, spanId: callSpanId });
-  const routerSpanId = w.spanId();
-  const routerStart = callStart + w.int(5, 15);
+  const call = openRunnerCall(w, plan);
+  // Tighter timings than writeRouterHop's, so the whole job fits in the 40–70 ms below.
+  const request = openRouterRequest(w, plan, call, [5, 15]);
+  const selectEnd = writeSelectProvider(w, plan, request, 6);
 
-  const selectStart = routerStart + w.int(1, 3);
-  const selectMs = w.int(2, 6);
-  w.span({
-    traceId: router.traceId,
-    spanId: w.spanId(),
-    parentSpanId: routerSpanId,
-    service: "router",
-    operation: "select_provider",
-    startMs: selectStart,
-    durationMs: selectMs,
-    status: "completed",
-    metadata: { region: plan.region, provider_id: providerId },
-  });
-
-  const modalStart = selectStart + selectMs + w.int(2, 8);
+  const modalStart = selectEnd + w.int(2, 8);
   const modalMs = w.int(2, 6);
-  w.span({
-    traceId: router.traceId,
-    spanId: w.spanId(),
-    parentSpanId: routerSpanId,
-    service: "modal",
-    operation: "run_inference",
-    startMs: modalStart,
+  writeRunInference(w, plan, request, modalStart, {
     durationMs: modalMs,
     status: "error",
     errorMessage: ERRORS.rejectedByProvider,
-    metadata: { ...modalMetadata(plan), http_status: 401 },
+    httpStatus: 401,
   });
 
-  // At most 23 ms have passed since routerStart, so 20–40 ms always leaves room for the error response.
-  const routerMs = w.int(Math.max(20, modalStart + modalMs - routerStart + 2), 40);
-  w.span({
-    traceId: router.traceId,
-    spanId: routerSpanId,
-    parentSpanId: router.parentSpanId,
-    service: "router",
-    operation: "inference_request",
-    startMs: routerStart,
+  // At most 23 ms have passed since the router's start, so 20–40 ms always leaves room for the error response.
+  const routerMs = w.int(Math.max(20, modalStart + modalMs - request.startMs + 2), 40);
+  writeInferenceRequest(w, plan, jobId, request, {
     durationMs: routerMs,
     status: "error",
-    errorMessage: `${providerId}: 401 Unauthorized (invalid token)`,
-    metadata: routerRequestMetadata(plan, jobId),
+    errorMessage: `${PROVIDER_BY_REGION[plan.region]}: 401 Unauthorized (invalid token)`,
   });
 
-  const callEnd = routerStart + routerMs + w.int(2, 8);
-  w.span({
-    traceId,
-    spanId: callSpanId,
-    parentSpanId: rootSpanId,
-    service: "runner",
-    operation: "call_router",
-    startMs: callStart,
-    durationMs: callEnd - callStart,
+  const callEnd = request.startMs + routerMs + w.int(2, 8);
+  writeCallRouter(w, jobId, call, {
+    durationMs: callEnd - call.callStart,
     status: "failed",
     errorMessage: ERRORS.rejectedByRouter,
-    metadata: { ...callRouterMetadata(jobId), http_status: 502 },
+    httpStatus: 502,
   });
   // callEnd is at most 67 ms after the start, so the root fits in 40–70 ms.
   const rootMs = w.int(Math.max(40, callEnd - plan.startMs + 1), 70);
-  w.span({
-    traceId,
-    spanId: rootSpanId,
-    parentSpanId: null,
-    service: "runner",
-    operation: "execute_question",
-    startMs: plan.startMs,
-    durationMs: rootMs,
-    status: "failed",
-    errorMessage: ERRORS.rejectedByRouter,
-    metadata: runnerRootMetadata(plan, jobId, false),
-  });
-  return { jobId, runnerTraceId: traceId, routerTraceId: router.traceId };
+  writeRunnerRoot(w, plan, jobId, call, { durationMs: rootMs, status: "failed", errorMessage: ERRORS.rejectedByRouter });
+  return { jobId, runnerTraceId: call.traceId, routerTraceId: request.traceId };
 }
 
 /**
@@ -856,50 +831,19 @@ function writeDownstreamRejected(w: DatasetWriter, plan: JobPlan, jobId: string)
  * the connection reset and fails after ~1.2–1.6 s.
  */
 function writeLostRequest(w: DatasetWriter, plan: JobPlan, jobId: string): WrittenJob {
-  const traceId = w.runnerTraceId();
-  const rootSpanId = w.spanId();
-  const callSpanId = w.spanId();
-  const callStart = plan.startMs + w.int(1, 4);
-  const router = routerTrace(w, plan, { traceId, spanId: callSpanId });
-  w.span({
-    traceId: router.traceId,
-    spanId: w.spanId(),
-    parentSpanId: router.parentSpanId,
-    service: "router",
-    operation: "inference_request",
-    startMs: callStart + w.int(HANDOFF_MS[0], HANDOFF_MS[1]),
-    durationMs: null,
-    status: "started",
-    metadata: routerRequestMetadata(plan, jobId),
-  });
+  const call = openRunnerCall(w, plan);
+  const request = openRouterRequest(w, plan, call, HANDOFF_MS);
+  writeInferenceRequest(w, plan, jobId, request, { durationMs: null, status: "started" });
 
   const rootMs = w.int(LOST_REQUEST_MS[0], LOST_REQUEST_MS[1]);
   const callEnd = plan.startMs + rootMs - w.int(1, 3);
-  w.span({
-    traceId,
-    spanId: callSpanId,
-    parentSpanId: rootSpanId,
-    service: "runner",
-    operation: "call_router",
-    startMs: callStart,
-    durationMs: callEnd - callStart,
+  writeCallRouter(w, jobId, call, {
+    durationMs: callEnd - call.callStart,
     status: "failed",
     errorMessage: ERRORS.connectionReset,
-    metadata: callRouterMetadata(jobId),
   });
-  w.span({
-    traceId,
-    spanId: rootSpanId,
-    parentSpanId: null,
-    service: "runner",
-    operation: "execute_question",
-    startMs: plan.startMs,
-    durationMs: rootMs,
-    status: "failed",
-    errorMessage: ERRORS.connectionReset,
-    metadata: runnerRootMetadata(plan, jobId, false),
-  });
-  return { jobId, runnerTraceId: traceId, routerTraceId: router.traceId };
+  writeRunnerRoot(w, plan, jobId, call, { durationMs: rootMs, status: "failed", errorMessage: ERRORS.connectionReset });
+  return { jobId, runnerTraceId: call.traceId, routerTraceId: request.traceId };
 }
 
 const WRITERS: Record<JobKind, (w: DatasetWriter, plan: JobPlan, jobId: string) => WrittenJob> = {
