@@ -5,6 +5,7 @@
 // requests the router received and then crashed on (router span never finishes, runner sees EOF), and
 // successful jobs slowed by a router cold start (3–6 s between the runner's call and the router's span).
 
+import type { Span } from "../analysis/span.js";
 import type { SpanRowInput } from "../store/span-writer.js";
 import { mulberry32, type Rng } from "./seeded-random.js";
 
@@ -182,19 +183,8 @@ function randomUuid(rng: Rng): string {
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
-interface SpanInput {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | null;
-  service: string;
-  operation: string;
-  startMs: number;
-  /** null: the span never finished. */
-  durationMs: number | null;
-  status: string;
-  errorMessage?: string | null;
-  metadata: Record<string, unknown>;
-}
+/** A span as a job writer describes it: the core Span, with the end derived from the duration (null: never finished). */
+type SpanInput = Omit<Span, "endMs" | "errorMessage"> & { errorMessage?: string | null };
 
 /** Everything a job writer needs: the random source, unique ids, and the rows written so far. */
 class DatasetWriter {

@@ -81,10 +81,9 @@ export async function withLinkedHops(spans: SpanReader, loaded: { spans: Span[];
   const toMs = loaded.spans.reduce((max, s) => Math.max(max, knownEndMs(s) ?? s.startMs), -Infinity) + LINK_MARGIN_MS;
   const linked = new Set<string>();
   for (const key of spans.correlationKeys) {
-    const values = [...new Set(loaded.spans.map((s) => s.metadata[key]).filter((v) => v !== undefined && v !== null && v !== ""))].slice(0, 5);
-    for (const value of values) {
-      for (const id of await spans.traceIdsByCorrelation(key, String(value), 10, { fromMs, toMs })) if (!own.has(id)) linked.add(id);
-    }
+    const values = [...new Set(loaded.spans.map((s) => s.metadata[key]).filter((v) => v !== undefined && v !== null && v !== "").map(String))].slice(0, 5);
+    // One statement per key for all its values, not one per value.
+    for (const id of await spans.traceIdsByCorrelationValues(key, values, values.length * 10, { fromMs, toMs })) if (!own.has(id)) linked.add(id);
   }
   if (!linked.size || loaded.truncated) return loaded;
   const extra = await spans.spansOfTraces([...linked], Math.max(1, limit - loaded.spans.length));
