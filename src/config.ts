@@ -4,12 +4,15 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { splitTableName, validateCorrelationKey } from "./store/span-sql.js";
+import { IMMEDIATE_MS, UNFINISHED_AFTER_MS } from "./analysis/defaults.js";
+import { parseColumnMapping, splitTableName, validateCorrelationKey, type ColumnMapping } from "./store/span-columns.js";
 
 export interface Config {
   /** Postgres connection string; absent means the embedded demo database. */
   databaseUrl: string | null;
   table: string;
+  /** Contract column → the table's own column (TRACE_DOCTOR_COLUMNS). */
+  columns: ColumnMapping;
   statementTimeoutMs: number;
   correlationKeys: string[];
   demoDir: string;
@@ -57,6 +60,15 @@ export function defaultDemoDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(cache, "trace-doctor", "demo-pglite");
 }
 
+/** A validation error raised while reading a setting names the setting. */
+function setting(name: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}`);
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const schema = z.object({
     DATABASE_URL: z.string().optional(),
@@ -66,8 +78,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     TRACE_DOCTOR_DEMO_DIR: z.string().optional(),
     TRACE_DOCTOR_MAX_TRACE_SPANS: positiveInt("TRACE_DOCTOR_MAX_TRACE_SPANS", 20_000, 1_000_000),
     TRACE_DOCTOR_POOL_MAX: positiveInt("TRACE_DOCTOR_POOL_MAX", 4, 100),
-    TRACE_DOCTOR_IMMEDIATE_MS: positiveInt("TRACE_DOCTOR_IMMEDIATE_MS", 100, 60_000),
-    TRACE_DOCTOR_UNFINISHED_AFTER_MS: positiveInt("TRACE_DOCTOR_UNFINISHED_AFTER_MS", 600_000, 7 * 86_400_000),
+    TRACE_DOCTOR_IMMEDIATE_MS: positiveInt("TRACE_DOCTOR_IMMEDIATE_MS", IMMEDIATE_MS, 60_000),
+    TRACE_DOCTOR_UNFINISHED_AFTER_MS: positiveInt("TRACE_DOCTOR_UNFINISHED_AFTER_MS", UNFINISHED_AFTER_MS, 7 * 86_400_000),
+    TRACE_DOCTOR_COLUMNS: z.string().optional(),
     SENTRY_AUTH_TOKEN: z.string().optional(),
     SENTRY_ACCESS_TOKEN: z.string().optional(),
     SENTRY_ORG: z.string().optional(),
@@ -82,13 +95,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
 
   const table = e.TRACE_DOCTOR_TABLE?.trim() || "trace_spans";
-  splitTableName(table);
+  setting("TRACE_DOCTOR_TABLE", () => splitTableName(table));
+  const columns = parseColumnMapping(e.TRACE_DOCTOR_COLUMNS);
   const correlationKeys = (e.TRACE_DOCTOR_CORRELATION_KEYS ?? "job_id")
     .split(",")
     .map((k) => k.trim())
     .filter(Boolean);
   if (!correlationKeys.length) throw new Error("TRACE_DOCTOR_CORRELATION_KEYS is empty: give at least one metadata key, e.g. job_id");
-  correlationKeys.forEach(validateCorrelationKey);
+  setting("TRACE_DOCTOR_CORRELATION_KEYS", () => correlationKeys.forEach(validateCorrelationKey));
 
   const databaseUrl = e.DATABASE_URL?.trim() || null;
   if (databaseUrl && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
@@ -108,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     databaseUrl,
     table,
+    columns,
     statementTimeoutMs: e.TRACE_DOCTOR_STATEMENT_TIMEOUT_MS,
     correlationKeys,
     demoDir: e.TRACE_DOCTOR_DEMO_DIR?.trim() || defaultDemoDir(env),

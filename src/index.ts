@@ -1,95 +1,63 @@
 #!/usr/bin/env node
-// The trace-doctor command: with no argument it serves MCP over stdio; `init-db` applies schema.sql
-// to DATABASE_URL (the only command that writes); `demo` runs the scripted demo session.
+// The trace-doctor command: `serve` (the default) serves MCP over stdio; `init-db` applies schema.sql
+// to DATABASE_URL (the only command that writes); `demo` runs the scripted demo session. Unknown
+// commands and flags exit 2 with the usage text.
 
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import pg from "pg";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadConfig, type Config } from "./config.js";
 import { logError, logInfo } from "./log.js";
-import { createServer, SERVER_VERSION } from "./server.js";
-import type { ReadOnlyDatabase } from "./store/database.js";
 import { redactUrl } from "./store/database.js";
-import { PostgresDatabase } from "./store/postgres.js";
-import { SpanTable } from "./store/span-table.js";
-import { applySchema } from "./store/span-writer.js";
-import { openDemoDatabase } from "./demo/demo-database.js";
-import { generateDemoDataset } from "./demo/demo-dataset.js";
-import { SentryClient, type SentryIssues } from "./sentry/sentry-client.js";
-import { startTelemetry } from "./telemetry.js";
 
-const USAGE = `trace-doctor ${SERVER_VERSION} — MCP server for diagnosing failures from trace spans
+export const USAGE = `trace-doctor — MCP server for diagnosing failures from trace spans and Sentry
 
 Usage:
-  trace-doctor            serve MCP over stdio (what MCP clients run)
-  trace-doctor init-db    create the trace_spans table and its indexes in DATABASE_URL (idempotent)
-  trace-doctor demo       run a scripted session against the embedded demo database
+  trace-doctor [serve]     serve MCP over stdio (what MCP clients run)
+  trace-doctor init-db     create the trace_spans table and its indexes in DATABASE_URL (idempotent)
+  trace-doctor demo        run a scripted session against the embedded demo database
   trace-doctor --help | --version
 
 Settings are environment variables; see the README.`;
 
-async function serve(config: Config): Promise<void> {
+/** Bad usage: the command line asks for something this program does not have. */
+class UsageError extends Error {}
+
+interface Command {
+  options: NonNullable<ParseArgsConfig["options"]>;
+  run(values: Record<string, unknown>, config: () => Config): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: { options: {}, run: (_v, config) => serveStdio(config()) },
+  "init-db": { options: {}, run: (_v, config) => initDb(config()) },
+  demo: {
+    options: {},
+    run: async () => {
+      const { runDemoSession } = await import("./demo/demo-session.js");
+      await runDemoSession();
+    },
+  },
+};
+
+async function serveStdio(config: Config): Promise<void> {
+  const [{ StdioServerTransport }, { createServer, SERVER_VERSION }, { openRuntime }, { startTelemetry }] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/stdio.js"),
+    import("./server.js"),
+    import("./runtime.js"),
+    import("./telemetry.js"),
+  ]);
   const telemetry = await startTelemetry(config.telemetryDsn, {
     release: `trace-doctor@${SERVER_VERSION}`,
     secrets: [config.sentry.token ?? "", passwordOf(config.databaseUrl)],
   });
-  let db: ReadOnlyDatabase;
-  let kind: "postgres" | "demo";
-  let sentry: SentryIssues | null = null;
-  let sentrySource: "demo" | "sentry" | "none" = "none";
-  const closers: Array<() => Promise<void>> = [];
-  if (config.sentry.missing.length === 0) {
-    sentry = new SentryClient({
-      baseUrl: config.sentry.url,
-      token: config.sentry.token!,
-      org: config.sentry.org!,
-      ...(config.sentry.project ? { project: config.sentry.project } : {}),
-      timeoutMs: config.sentry.timeoutMs,
-    });
-    sentrySource = "sentry";
-  }
-  if (config.databaseUrl) {
-    db = new PostgresDatabase(config.databaseUrl, { statementTimeoutMs: config.statementTimeoutMs, poolMax: config.poolMax });
-    kind = "postgres";
-    logInfo(`reading ${config.table} from ${db.label}`);
-  } else {
-    const demo = await openDemoDatabase(config.demoDir, { statementTimeoutMs: config.statementTimeoutMs });
-    db = demo.db;
-    kind = "demo";
-    logInfo(`DATABASE_URL is not set: serving the DEMO dataset (${demo.manifest.spans} made-up spans), ${demo.how}. Set DATABASE_URL to read your own trace_spans.`);
-    if (!sentry) {
-      // The demo covers Sentry too: a local stand-in speaks the Sentry API, so the real client runs.
-      const { startDemoSentry } = await import("./demo/demo-sentry.js");
-      const rows = generateDemoDataset({ now: new Date(demo.manifest.now), seed: demo.manifest.seed, jobs: demo.manifest.jobs }).rows;
-      const local = await startDemoSentry(rows);
-      sentry = local.client;
-      sentrySource = "demo";
-      closers.push(local.close);
-      logInfo(`Sentry is not configured: serving DEMO Sentry issues from a local stand-in at ${local.url}.`);
-    }
-  }
-  const spans = new SpanTable(db, config.table, config.correlationKeys);
-  const server = createServer(
-    {
-      spans,
-      dataSource: { kind, label: db.label },
-      maxTraceSpans: config.maxTraceSpans,
-      immediateMs: config.immediateMs,
-      unfinishedAfterMs: config.unfinishedAfterMs,
-      sentry,
-      sentryMissing: config.sentry.missing,
-      sentrySource,
-      jobTagKeys: config.sentry.jobTagKeys,
-    },
-    telemetry.wrap,
-  );
+  const runtime = await openRuntime(config);
+  const server = createServer(runtime.context, telemetry.wrap);
   const transport = new StdioServerTransport();
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
     await server.close().catch(() => {});
-    await db.close().catch(() => {});
-    for (const close of closers) await close().catch(() => {});
+    await runtime.close();
     await telemetry.flush().catch(() => {});
     process.exit(0);
   };
@@ -111,10 +79,11 @@ function passwordOf(url: string | null): string {
 
 async function initDb(config: Config): Promise<void> {
   if (!config.databaseUrl) throw new Error("init-db needs DATABASE_URL: the connection string of the database to create the table in.");
+  const [{ default: pg }, { applySchema }] = await Promise.all([import("pg"), import("./store/span-writer.js")]);
   const client = new pg.Client({ connectionString: config.databaseUrl });
   await client.connect();
   try {
-    await applySchema(client, config.table, config.correlationKeys);
+    await applySchema(client, config.table, config.correlationKeys, config.columns);
     logInfo(`schema applied: table ${config.table} and its indexes exist in ${redactUrl(config.databaseUrl)}`);
   } finally {
     await client.end();
@@ -122,28 +91,36 @@ async function initDb(config: Config): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<void> {
-  const command = argv[0] ?? "serve";
-  if (command === "--help" || command === "-h" || command === "help") {
+  const first = argv[0];
+  if (first === "--help" || first === "-h" || first === "help") {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (command === "--version") {
+  if (first === "--version" || first === "-v") {
+    const { SERVER_VERSION } = await import("./server.js");
     process.stdout.write(`${SERVER_VERSION}\n`);
     return;
   }
-  const config = loadConfig();
-  if (command === "serve") return serve(config);
-  if (command === "init-db") return initDb(config);
-  if (command === "demo") {
-    const { runDemoSession } = await import("./demo/demo-session.js");
-    return runDemoSession();
+  const name = first === undefined || first.startsWith("-") ? "serve" : first;
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`Unknown command ${JSON.stringify(name)}.`);
+  const rest = first === name ? argv.slice(1) : argv;
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args: rest, options: command.options, allowPositionals: false, strict: true }));
+  } catch (err) {
+    throw new UsageError(`${name}: ${(err as Error).message}`);
   }
-  throw new Error(`Unknown command ${JSON.stringify(command)}.\n\n${USAGE}`);
+  await command.run(values, () => loadConfig());
 }
 
 // Sanitise anything printed: a connection string in an error must not carry its password.
 main(process.argv.slice(2)).catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   logError(message.replace(/postgres(ql)?:\/\/[^\s"']+/gi, (url) => redactUrl(url)));
+  if (err instanceof UsageError) {
+    process.stderr.write(`\n${USAGE}\n`);
+    process.exit(2);
+  }
   process.exit(1);
 });

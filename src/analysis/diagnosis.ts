@@ -6,7 +6,7 @@ import { isFailureStatus, knownEndMs } from "./span.js";
 import type { SpanNode, SpanTree } from "./span-tree.js";
 import type { GapAnalysis, GapFinding } from "./gaps.js";
 import type { DistinguishingValue, DurationShape } from "./failure-clusters.js";
-import { formatHop, formatMs } from "./format.js";
+import { formatHop, formatMs, round } from "./format.js";
 
 export type HypothesisKind =
   | "immediate_caller_failure"
@@ -65,7 +65,6 @@ export interface DiagnosisEvidence {
 }
 
 const label = (c: number): Hypothesis["label"] => (c >= 0.75 ? "high" : c >= 0.5 ? "medium" : "low");
-const round2 = (x: number) => Math.round(x * 100) / 100;
 const durationOf = (n: SpanNode) => {
   const end = knownEndMs(n.span);
   return end === null ? null : end - n.span.startMs;
@@ -80,7 +79,7 @@ const TIMEOUT_TEXT = /time[ds]?[ -]?out|deadline exceeded/i;
 const REJECTION_TEXT = /\b4\d\d\b|unauthori[sz]ed|forbidden|invalid|denied|reject|quota/i;
 
 function hypothesis(kind: HypothesisKind, confidence: number, summary: string, evidence: EvidenceItem[], checks: string[]): Hypothesis {
-  const c = round2(Math.max(0, Math.min(0.98, confidence)));
+  const c = round(Math.max(0, Math.min(0.98, confidence)), 2);
   return { kind, confidence: c, label: label(c), summary, evidence, checks };
 }
 

@@ -2,6 +2,8 @@
 // the duration shape of a cluster (too fast for a round trip, piled up at a limit, or spread), and
 // the metadata values over-represented among failures compared with successes.
 
+import { round } from "./format.js";
+
 /**
  * Masks what varies between occurrences of one error (ids, quoted values, numbers), so "timeout
  * after 30012ms for job 17" and "timeout after 29990ms for job 42" group together. The SQL twin of
@@ -118,7 +120,7 @@ export function contrastMetadata(
       // In a cluster of two, one failure is a coincidence, not a pattern.
       if (n < Math.min(3, failureTotal)) continue;
       if (failureShare < minFailureShare || failureShare - successShare < minDifference) continue;
-      out.push({ key, value, failure_share: round3(failureShare), success_share: round3(successShare), failures: n, successes: ok });
+      out.push({ key, value, failure_share: round(failureShare, 3), success_share: round(successShare, 3), failures: n, successes: ok });
     }
   }
   // Conditions also seen in successes (region, provider) come before values only failures carry
@@ -131,8 +133,4 @@ export function contrastMetadata(
       a.key.localeCompare(b.key),
   );
   return out.slice(0, options.limit ?? 6);
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

@@ -1,12 +1,75 @@
-// Renders list_failed_spans' answer for a model: one block per failure cluster (what, how often,
-// since when, how fast, what sets it apart), then the page of failing spans, then what was cut.
+// list_failed_spans' answer: its shape (the tool's output schema) and its rendering for a model — one
+// block per failure cluster (what, how often, since when, how fast, what sets it apart), then the page
+// of failing spans, then what was cut.
 
+import { z } from "zod";
 import { formatDataValue, formatHop, formatMs, quoteData } from "./format.js";
-import type { ListFailedSpansOutput } from "../tools/list-failed-spans.js";
+
+const distinguishing = z.object({
+  key: z.string(),
+  value: z.string(),
+  failure_share: z.number(),
+  success_share: z.number(),
+  failures: z.number(),
+  successes: z.number(),
+});
+
+export const failureReportSchema = z.object({
+  window: z.object({ since: z.string(), until: z.string() }),
+  filters: z.record(z.string(), z.unknown()),
+  total_failures: z.number().optional().describe("On the first page only."),
+  cluster_total: z.number().optional().describe("On the first page only."),
+  clusters: z.array(
+    z.object({
+      service: z.string(),
+      operation: z.string(),
+      status: z.string(),
+      error_signature: z.string(),
+      example_error: z.string().optional(),
+      count: z.number(),
+      first_seen: z.string(),
+      last_seen: z.string(),
+      duration_ms: z.object({ min: z.number(), p50: z.number(), p95: z.number(), max: z.number() }).optional(),
+      shape: z.enum(["immediate", "timeout-like", "spread", "unfinished", "unknown"]),
+      shape_note: z.string(),
+      operation_total: z.number().optional(),
+      operation_failed: z.number().optional(),
+      operation_success_rate: z.number().optional(),
+      distinguishing: z.array(distinguishing).optional(),
+      contrast_sample: z.object({ failures: z.number(), successes: z.number() }).optional(),
+      example_trace_ids: z.array(z.string()),
+      example_job_ids: z.array(z.string()),
+    }),
+  ),
+  clusters_truncated: z.boolean(),
+  spans: z.array(
+    z.object({
+      trace_id: z.string(),
+      span_id: z.string(),
+      service: z.string(),
+      operation: z.string(),
+      status: z.string(),
+      started_at: z.string(),
+      duration_ms: z.number().optional(),
+      error: z.string().optional(),
+      job_id: z.string().optional(),
+    }),
+  ),
+  has_more: z.boolean(),
+  next_cursor: z.string().optional(),
+  page: z.enum(["first", "next"]),
+  empty: z
+    .object({ window_spans: z.number(), window_failures: z.number(), services_in_window: z.array(z.string()), suggestions: z.array(z.string()) })
+    .optional(),
+});
+
+export type FailureReport = z.infer<typeof failureReportSchema>;
+export type FailureClusterReport = FailureReport["clusters"][number];
+
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 
-export function renderFailureReport(out: ListFailedSpansOutput, options: { immediateMs: number }): string {
+export function renderFailureReport(out: FailureReport, options: { immediateMs: number }): string {
   const lines: string[] = [];
   const filters = Object.entries(out.filters)
     .map(([k, v]) => `${k}=${typeof v === "string" ? formatDataValue(v) : JSON.stringify(v)}`)

@@ -51,3 +51,9 @@ export function formatHop(service: string, operation: string): string {
 export function formatLabel(text: string): string {
   return /^[^\x00-\x1f"\\\u2028\u2029]{1,300}$/.test(text) ? text : quoteData(text, 300);
 }
+
+/** Numbers as answers carry them: times to 0.1 ms by default, shares to 0.001 with digits = 3. */
+export function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

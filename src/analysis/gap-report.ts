@@ -1,10 +1,80 @@
-// Renders find_gaps' answer for a model: findings first (most severe first, each a sentence with its
-// evidence), then the hand-offs or edge statistics, then what was not judged and why.
+// find_gaps' answer: its shape (the tool's output schema) and its rendering for a model — findings
+// first (most severe first, each a sentence with its evidence), then the hand-offs or edge
+// statistics, then what was not judged and why.
 
+import { z } from "zod";
 import { formatDataValue, formatLabel, formatMs } from "./format.js";
-import type { FindGapsOutput } from "../tools/find-gaps.js";
 
-export function renderGapReport(out: FindGapsOutput): string {
+const finding = z.object({
+  kind: z.enum(["missing_hop", "slow_handoff", "idle_between_siblings", "untraced_time", "orphan", "unfinished", "clock_skew"]),
+  severity: z.enum(["high", "medium", "low"]),
+  span_ids: z.array(z.string()),
+  trace_ids: z.array(z.string()),
+  offset_ms: z.number().optional(),
+  size_ms: z.number().optional(),
+  edge: z.string().optional(),
+  missing: z.array(z.string()).optional(),
+  sentence: z.string(),
+});
+
+export const gapReportSchema = z.object({
+  mode: z.enum(["trace", "aggregate"]),
+  window: z.object({ since: z.string(), until: z.string() }),
+  resolved: z.object({ by: z.enum(["trace_id", "job_id"]), value: z.string(), key: z.string().optional(), note: z.string().optional() }).optional(),
+  trace_ids: z.array(z.string()).optional(),
+  root: z
+    .object({ span_id: z.string(), service: z.string(), operation: z.string(), status: z.string(), duration_ms: z.number().optional() })
+    .optional(),
+  findings: z.array(finding),
+  findings_truncated: z.boolean(),
+  handoffs: z
+    .array(
+      z.object({
+        edge: z.string(),
+        parent_span_id: z.string(),
+        child_span_id: z.string(),
+        delay_ms: z.number(),
+        linked_by: z.string().optional(),
+        baseline_p50_ms: z.number().optional(),
+        baseline_p95_ms: z.number().optional(),
+      }),
+    )
+    .optional(),
+  expected_hops: z.array(z.object({ hop: z.string(), share: z.number(), present: z.boolean(), usual_offset_ms: z.number() })).optional(),
+  baseline: z.object({ root_operation: z.string(), successful_executions: z.number(), note: z.string().optional() }).optional(),
+  edges: z
+    .array(
+      z.object({
+        edge: z.string(),
+        count: z.number(),
+        p50_ms: z.number(),
+        p95_ms: z.number(),
+        max_ms: z.number(),
+        worst: z.array(z.object({ trace_id: z.string(), parent_span_id: z.string(), child_span_id: z.string(), delay_ms: z.number() })),
+      }),
+    )
+    .optional(),
+  missing_hops: z
+    .array(
+      z.object({
+        root_operation: z.string(),
+        hop: z.string(),
+        expected_share: z.number(),
+        missing_in: z.number(),
+        executions: z.number(),
+        examples: z.array(z.object({ trace_id: z.string(), span_id: z.string() })),
+      }),
+    )
+    .optional(),
+  executions_sampled: z.number().optional(),
+  sample_truncated: z.boolean().optional(),
+  notes: z.array(z.string()),
+});
+
+export type GapReport = z.infer<typeof gapReportSchema>;
+
+
+export function renderGapReport(out: GapReport): string {
   const lines: string[] = [];
   if (out.mode === "trace") {
     const r = out.root!;

@@ -1,9 +1,94 @@
-// Renders sentry_issue_context's answer for a model: the issue in two lines, the event's own data
-// between explicit markers (it is written by the monitored application), then the joined spans with
-// the trace ids to pass to get_trace.
+// sentry_issue_context's answer: its shape (the tool's output schema) and its rendering for a model —
+// the issue in two lines, the event's own data between explicit markers (it is written by the
+// monitored application), then the joined spans with the trace ids to pass to get_trace.
 
+import { z } from "zod";
 import { formatDataValue, formatHop, formatLabel, formatMs, quoteData } from "./format.js";
-import type { SentryIssueContextOutput } from "../tools/sentry-issue-context.js";
+
+const issueOut = z.object({
+  id: z.string(),
+  short_id: z.string().optional(),
+  title: z.string().optional(),
+  culprit: z.string().optional(),
+  level: z.string().optional(),
+  status: z.string().optional(),
+  count: z.number().optional(),
+  user_count: z.number().optional(),
+  first_seen: z.string().optional(),
+  last_seen: z.string().optional(),
+  permalink: z.string().optional(),
+  project: z.string().optional(),
+});
+
+export const sentryReportSchema = z.object({
+  sentry: z.object({ host: z.string(), org: z.string() }),
+  lookup: z.object({ by: z.enum(["issue_id", "short_id", "url", "event_id", "trace_id", "job_id"]), value: z.string(), query: z.string().optional() }),
+  issue: issueOut,
+  event_choice: z.string(),
+  event: z
+    .object({
+      event_id: z.string(),
+      date: z.string().optional(),
+      received: z.string().optional(),
+      title: z.string().optional(),
+      message: z.string().optional(),
+      release: z.string().optional(),
+      tags: z.array(z.object({ key: z.string(), value: z.string() })),
+      tags_omitted: z.number(),
+      contexts: z.record(z.string(), z.record(z.string(), z.unknown())),
+      exceptions: z.array(
+        z.object({
+          type: z.string().optional(),
+          value: z.string().optional(),
+          handled: z.boolean().optional(),
+          frames: z.array(z.object({ function: z.string().optional(), file: z.string().optional(), line: z.number().optional(), module: z.string().optional(), in_app: z.boolean() })),
+          frames_omitted: z.number(),
+        }),
+      ),
+      breadcrumbs: z.array(
+        z.object({
+          timestamp: z.string().optional(),
+          level: z.string().optional(),
+          category: z.string().optional(),
+          message: z.string().optional(),
+          data: z.record(z.string(), z.unknown()).optional(),
+        }),
+      ),
+      breadcrumbs_total: z.number(),
+      trace_id: z.string().optional(),
+      span_id: z.string().optional(),
+      correlation: z.array(z.object({ key: z.string(), value: z.string(), from: z.string() })),
+    })
+    .optional(),
+  spans: z.object({
+    matched_by: z.array(z.string()),
+    trace_ids: z.array(z.string()),
+    rows: z.array(
+      z.object({
+        trace_id: z.string(),
+        span_id: z.string(),
+        parent_span_id: z.string().optional(),
+        service: z.string(),
+        operation: z.string(),
+        status: z.string(),
+        started_at: z.string(),
+        offset_ms: z.number(),
+        duration_ms: z.number().optional(),
+        error: z.string().optional(),
+      }),
+    ),
+    total: z.number(),
+    truncated: z.boolean(),
+    notes: z.array(z.string()),
+  }),
+  other_issues: z.array(issueOut),
+  more_issues: z.boolean(),
+});
+
+export type SentryReport = z.infer<typeof sentryReportSchema>;
+export type SentryIssueReport = SentryReport["issue"];
+export type JoinedSpans = SentryReport["spans"];
+
 
 function kv(record: Record<string, unknown>): string {
   return Object.entries(record)
@@ -15,7 +100,7 @@ function time(iso: string | undefined): string {
   return iso ? iso.replace(/^\d{4}-\d{2}-\d{2}T/, "").replace(/Z$/, "") : "?";
 }
 
-export function renderSentryReport(out: SentryIssueContextOutput): string {
+export function renderSentryReport(out: SentryReport): string {
   const lines: string[] = [];
   const i = out.issue;
   const counts = [i.count !== undefined ? `${i.count} events` : "", i.user_count !== undefined ? `${i.user_count} users` : ""].filter(Boolean).join(", ");

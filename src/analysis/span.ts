@@ -19,6 +19,11 @@ export interface Span {
   metadata: Record<string, unknown>;
 }
 
+/** "service.operation": the one name of a hop, as baselines and answers key it (formatHop quotes it for text). */
+export function hopName(service: string, operation: string): string {
+  return `${service}.${operation}`;
+}
+
 const FAILURE_STATUSES = new Set(["failed", "error", "timeout"]);
 
 /** Failure as the product defines it: failed, error or timeout, in any case. */

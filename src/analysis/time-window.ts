@@ -1,6 +1,8 @@
 // Time windows as tools accept them: absolute (ISO 8601) or relative to now ("90s", "15m", "2h",
 // "7d", "1w"). A value that is neither is rejected with an example, never guessed at.
 
+import { InputError } from "../errors.js";
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const RELATIVE = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/i;
 
@@ -9,7 +11,8 @@ export interface TimeWindow {
   toMs: number;
 }
 
-export class TimeWindowError extends Error {}
+/** A time the tools cannot read: bad input, said with an example. */
+export class TimeWindowError extends InputError {}
 
 /** A point in time: ISO 8601, or a duration back from now ("2h" means two hours ago). */
 export function parseTimePoint(value: string, nowMs: number, field: string): number {

@@ -9,9 +9,9 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { defaultDemoDir } from "../config.js";
 import { readDemoManifest } from "./demo-database.js";
-import type { DiagnoseOutput } from "../tools/diagnose.js";
-import type { FindGapsOutput } from "../tools/find-gaps.js";
-import type { SentryIssueContextOutput } from "../tools/sentry-issue-context.js";
+import type { DiagnosisReport } from "../analysis/diagnosis-report.js";
+import type { GapReport } from "../analysis/gap-report.js";
+import type { SentryReport } from "../analysis/sentry-report.js";
 
 const SERVER_ENTRY = fileURLToPath(new URL("../index.js", import.meta.url));
 const SHORT_VIEW_LINES = 14;
@@ -65,13 +65,13 @@ export async function runDemoSession(): Promise<void> {
     return result;
   };
 
-  const diagnosis = (await call("diagnose", { job_id: ex.immediateFailureJobId })).structuredContent as DiagnoseOutput;
+  const diagnosis = (await call("diagnose", { job_id: ex.immediateFailureJobId })).structuredContent as DiagnosisReport;
   const [service, operation] = diagnosis.execution.root.split(".");
   await call("list_failed_spans", { service, operation, limit: 3 });
   await call("get_trace", { job_id: ex.immediateFailureJobId });
-  const gaps = (await call("find_gaps", { job_id: ex.immediateFailureJobId })).structuredContent as FindGapsOutput;
+  const gaps = (await call("find_gaps", { job_id: ex.immediateFailureJobId })).structuredContent as GapReport;
   const sentry = (await call("sentry_issue_context", { job_id: ex.immediateFailureJobId, max_breadcrumbs: 5 })).structuredContent as
-    | SentryIssueContextOutput
+    | SentryReport
     | undefined;
 
   rule("final answer, in the shape the prompt fixes");
@@ -104,7 +104,7 @@ export async function runDemoSession(): Promise<void> {
   for (const [what, job] of others) {
     if (!job) continue;
     const r = (await client.callTool({ name: "diagnose", arguments: { job_id: job } })) as CallToolResult;
-    const d = r.structuredContent as DiagnoseOutput | undefined;
+    const d = r.structuredContent as DiagnosisReport | undefined;
     const h = d?.hypotheses[0];
     out(`  ${what.padEnd(30)} ${job.padEnd(30)} → ${h ? `${h.kind} (${h.label})` : textOf(r).split("\n")[0]}`);
   }

@@ -1,8 +1,8 @@
 // A local stand-in for the Sentry REST API (node:http, no framework), for the offline demo and for tests
 // of the real Sentry client. It serves fixture issues and events under /api/0/organizations/{org}/ with
 // the response shapes, Bearer auth, search syntax, cursor pagination (Link header) and error bodies of
-// sentry.io, and can inject faults (status codes, malformed bodies, rate-limit headers, delays, dropped
-// connections). It never writes to stdout: in trace-doctor stdout belongs to the MCP protocol.
+// sentry.io. Hooks let tests put faults and older-Sentry quirks in front of it (test/support). It never
+// writes to stdout: in trace-doctor stdout belongs to the MCP protocol.
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -21,25 +21,6 @@ export interface SentryFixtures {
   issues: SentryFixtureIssue[];
 }
 
-/** An injected fault, matched in order on the request path plus query string (string: includes; RegExp: test). */
-export interface FaultRule {
-  path: string | RegExp;
-  /** Status to answer with instead of routing, e.g. 401, 403, 404, 429, 500, 502, 503. */
-  status?: number;
-  /** How many requests the rule applies to; default: all. */
-  times?: number;
-  /** Raw body to send (e.g. malformed JSON "{oops"); with no status the answer is a 200. */
-  body?: string;
-  /** Extra headers; on a rule with neither status nor body they are added to the normal response. */
-  headers?: Record<string, string>;
-  /** Delay before responding (or before routing, when the rule sets no status/body/destroy). */
-  delayMs?: number;
-  /** Destroy the socket without a response (a network error for the client). */
-  destroy?: boolean;
-  /** Send the status line, headers and the start of a body, then stall until the client gives up. */
-  stallBody?: boolean;
-}
-
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -52,8 +33,6 @@ export interface SentryApiServer {
   url: string;
   token: string;
   requests: RecordedRequest[];
-  /** Mutable: tests push and clear rules at run time. */
-  faults: FaultRule[];
   close(): Promise<void>;
 }
 
@@ -62,13 +41,23 @@ export interface SentryApiServerOptions {
   token: string;
   /** Default 0: any free port. */
   port?: number;
-  /**
-   * Mimic an older self-hosted Sentry: no permalink/links, no substatus/priority/issueType/issueCategory
-   * on issues, dateReceived and culprit null, and null values for some tags (server_name, os.name, handled).
-   */
-  selfHostedQuirks?: boolean;
   /** Default page size when the request has no `limit`; else 25. */
   pageSize?: number;
+  hooks?: SentryApiHooks;
+}
+
+/** Where tests change what the stand-in answers: before routing, and on each served issue or event. */
+export interface SentryApiHooks {
+  /**
+   * Runs before auth and routing. Answer the request yourself and return "handled", or return headers
+   * to add to the normal answer.
+   */
+  beforeRoute?(req: IncomingMessage, res: ServerResponse, target: string): Promise<"handled" | Record<string, string> | undefined>;
+  /** Rewrites a served issue or event (already a copy). */
+  serveIssue?(issue: Record<string, unknown>): Record<string, unknown>;
+  serveEvent?(event: Record<string, unknown>): Record<string, unknown>;
+  /** Runs first on close(): release anything waiting. */
+  onClose?(): void;
 }
 
 const API_PREFIX = "/api/0/organizations/";
@@ -77,43 +66,7 @@ const DEFAULT_PAGE_SIZE = 25;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-/** Tags whose values an older self-hosted Sentry may return as null. */
-const SELF_HOSTED_NULL_TAGS = new Set(["server_name", "os.name", "handled"]);
-/** Fields an older self-hosted Sentry does not send on issues. */
-const SELF_HOSTED_MISSING_ISSUE_FIELDS = ["permalink", "links", "substatus", "priority", "issueType", "issueCategory"];
-
 const NOT_FOUND = { detail: "The requested resource does not exist" };
-
-/** Default bodies for injected statuses, worded as sentry.io (or the load balancer in front of it) words them. */
-function defaultFaultBody(status: number): { body: string; contentType: string } {
-  const json = (detail: string) => ({ body: JSON.stringify({ detail }), contentType: "application/json" });
-  const html = (title: string) => ({
-    body: `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n</body>\r\n</html>\r\n`,
-    contentType: "text/html",
-  });
-  switch (status) {
-    case 400:
-      return json("Bad request");
-    case 401:
-      return json("Invalid token");
-    case 403:
-      return json("You do not have permission to perform this action.");
-    case 404:
-      return json(NOT_FOUND.detail);
-    case 429:
-      return json("You are attempting to use this endpoint too frequently. Limit is 40 requests in 1 seconds");
-    case 500:
-      return json("Internal Error");
-    case 502:
-      return html("502 Bad Gateway");
-    case 503:
-      return html("503 Service Temporarily Unavailable");
-    case 504:
-      return html("504 Gateway Time-out");
-    default:
-      return json(`HTTP ${status}`);
-  }
-}
 
 /** An error answered as JSON: `detail` bodies for parse/permission errors, a list of messages for validation errors. */
 class HttpError extends Error {
@@ -372,25 +325,6 @@ function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-function quirkIssue(issue: Record<string, unknown>): Record<string, unknown> {
-  for (const field of SELF_HOSTED_MISSING_ISSUE_FIELDS) delete issue[field];
-  issue["culprit"] = null;
-  return issue;
-}
-
-function quirkEvent(event: Record<string, unknown>): Record<string, unknown> {
-  delete event["permalink"];
-  delete event["links"];
-  if ("dateReceived" in event) event["dateReceived"] = null;
-  event["culprit"] = null;
-  if (Array.isArray(event["tags"])) {
-    event["tags"] = (event["tags"] as Array<Record<string, unknown>>).map((t) =>
-      SELF_HOSTED_NULL_TAGS.has(str(t["key"])) ? { ...t, value: null } : t,
-    );
-  }
-  return event;
-}
-
 /** The short form the issue-events list returns when full is not true (Sentry's SimpleEventSerializer). */
 function eventSummary(event: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -413,18 +347,14 @@ function eventSummary(event: Record<string, unknown>): Record<string, unknown> {
 
 export async function startSentryApiServer(options: SentryApiServerOptions): Promise<SentryApiServer> {
   const { fixtures, token } = options;
-  const quirks = options.selfHostedQuirks === true;
+  const hooks = options.hooks ?? {};
   const defaultLimit = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const index = buildIndex(fixtures);
   const requests: RecordedRequest[] = [];
-  const faults: FaultRule[] = [];
-  const faultUses = new WeakMap<FaultRule, number>();
-  const pendingDelays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
-  let closed = false;
   let baseUrl = "";
 
-  const serveIssue = (issue: Record<string, unknown>) => (quirks ? quirkIssue(clone(issue)) : clone(issue));
-  const serveEvent = (event: Record<string, unknown>) => (quirks ? quirkEvent(clone(event)) : clone(event));
+  const serveIssue = (issue: Record<string, unknown>) => (hooks.serveIssue ? hooks.serveIssue(clone(issue)) : clone(issue));
+  const serveEvent = (event: Record<string, unknown>) => (hooks.serveEvent ? hooks.serveEvent(clone(event)) : clone(event));
 
   function withNeighbours(entry: SentryFixtureIssue, event: Record<string, unknown>): Record<string, unknown> {
     const served = serveEvent(event);
@@ -600,36 +530,6 @@ export async function startSentryApiServer(options: SentryApiServerOptions): Pro
     throw new HttpError(404, NOT_FOUND);
   }
 
-  function takeFault(target: string): FaultRule | undefined {
-    for (const rule of faults) {
-      const used = faultUses.get(rule) ?? 0;
-      if (rule.times !== undefined && used >= rule.times) continue;
-      let hit: boolean;
-      if (typeof rule.path === "string") hit = target.includes(rule.path);
-      else {
-        rule.path.lastIndex = 0;
-        hit = rule.path.test(target);
-      }
-      if (!hit) continue;
-      faultUses.set(rule, used + 1);
-      return rule;
-    }
-    return undefined;
-  }
-
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const pending = {
-        timer: setTimeout(() => {
-          pendingDelays.delete(pending);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      pendingDelays.add(pending);
-    });
-  }
-
   function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
     if (res.writableEnded || res.destroyed) return;
     const hasType = Object.keys(headers).some((h) => h.toLowerCase() === "content-type");
@@ -649,33 +549,9 @@ export async function startSentryApiServer(options: SentryApiServerOptions): Pro
     const authorization = req.headers.authorization;
     requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), authorization });
 
-    let extraHeaders: Record<string, string> = {};
-    const fault = takeFault(target);
-    if (fault) {
-      if (fault.delayMs !== undefined && fault.delayMs > 0) await sleep(fault.delayMs);
-      if (closed || req.socket.destroyed) {
-        req.socket.destroy();
-        return;
-      }
-      if (fault.destroy) {
-        req.socket.destroy();
-        return;
-      }
-      if (fault.stallBody) {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.write('{"id": "47');
-        return;
-      }
-      if (fault.status !== undefined || fault.body !== undefined) {
-        const status = fault.status ?? 200;
-        const fallback = defaultFaultBody(status);
-        const body = fault.body ?? fallback.body;
-        const contentType = fault.body !== undefined ? "application/json" : fallback.contentType;
-        send(res, status, body, { "Content-Type": contentType, ...(fault.headers ?? {}) });
-        return;
-      }
-      extraHeaders = fault.headers ?? {};
-    }
+    const before = hooks.beforeRoute ? await hooks.beforeRoute(req, res, target) : undefined;
+    if (before === "handled") return;
+    const extraHeaders: Record<string, string> = before ?? {};
 
     const bearer = /^bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!bearer || bearer[1] !== token) {
@@ -720,15 +596,9 @@ export async function startSentryApiServer(options: SentryApiServerOptions): Pro
     url: baseUrl,
     token,
     requests,
-    faults,
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve, reject) => {
-        closed = true;
-        for (const pending of pendingDelays) {
-          clearTimeout(pending.timer);
-          pending.resolve();
-        }
-        pendingDelays.clear();
+        hooks.onClose?.();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       });

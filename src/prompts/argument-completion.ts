@@ -4,9 +4,17 @@
 // so it stays fast on millions of spans; any error or a slow answer yields [] — never a client error.
 
 import { logError } from "../log.js";
-import { FAILURE_INDEX_PREDICATE, FAILURE_STATUS_SQL, validateMetadataKey, type SpanSql } from "../store/span-sql.js";
+import { COMPLETION_LIMITS, CompletionQueries, type SpanValueSource } from "../store/completion-queries.js";
 import type { SpanTable } from "../store/span-table.js";
-import type { CompletionSource } from "./prompt-library.js";
+
+/** Where an argument's completions come from; `metadata:<key>` completes values of that metadata key. */
+export type CompletionSource = SpanValueSource | "sentry_issues";
+
+const FIXED_SOURCES = ["job_ids", "trace_ids", "services", "operations", "edges", "sentry_issues"] as const;
+
+export function isCompletionSource(value: string): value is CompletionSource {
+  return (FIXED_SOURCES as readonly string[]).includes(value) || /^metadata:[A-Za-z0-9_.\-]{1,64}$/.test(value);
+}
 
 export interface ArgumentCompleter {
   /** At most MAX_COMPLETIONS values starting with prefix (case-insensitive); never throws. */
@@ -29,16 +37,9 @@ export interface SpanArgumentCompleterOptions {
   now?: () => number;
 }
 
-export const MAX_COMPLETIONS = 20;
+export const MAX_COMPLETIONS = COMPLETION_LIMITS.maxValues;
 const DAY_MS = 24 * 3_600_000;
-/** Newest failing spans read for failing job and trace ids. */
-const FAILING_SAMPLE = 400;
-/** Newest spans read for services, operations and metadata values. */
-const VALUE_SAMPLE = 5000;
-/** Newest child spans whose parents are looked up for edges. */
-const EDGE_SAMPLE = 2000;
 const SENTRY_SAMPLE = 100;
-const MAX_VALUE_LENGTH = 200;
 const CACHE_ENTRIES = 200;
 
 type CompletionSpans = Pick<SpanTable, "sql" | "query" | "correlationKeys">;
@@ -51,11 +52,10 @@ export class SpanArgumentCompleter implements ArgumentCompleter {
   private readonly cacheTtlMs: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
+  private readonly queries: CompletionQueries;
 
-  constructor(
-    private readonly spans: CompletionSpans,
-    options: SpanArgumentCompleterOptions = {},
-  ) {
+  constructor(spans: CompletionSpans, options: SpanArgumentCompleterOptions = {}) {
+    this.queries = new CompletionQueries(spans);
     this.sentry = options.sentry ?? null;
     this.windowMs = options.windowMs ?? DAY_MS;
     this.cacheTtlMs = options.cacheTtlMs ?? 10_000;
@@ -90,76 +90,8 @@ export class SpanArgumentCompleter implements ArgumentCompleter {
   }
 
   private async lookup(source: CompletionSource, prefix: string): Promise<string[]> {
-    const needle = prefix.trim().toLowerCase();
-    switch (source) {
-      case "job_ids": {
-        const t = await this.spans.sql();
-        const key = this.spans.correlationKeys[0];
-        return key ? this.failingValues(t, t.field(key), needle) : [];
-      }
-      case "trace_ids":
-        return this.failingValues(await this.spans.sql(), "trace_id::text", needle);
-      case "services":
-        return this.commonValues(await this.spans.sql(), "service::text", needle);
-      case "operations":
-        return this.commonValues(await this.spans.sql(), "operation::text", needle);
-      case "edges":
-        return this.edges(await this.spans.sql());
-      case "sentry_issues":
-        return this.sentryIssues();
-      default: {
-        if (!source.startsWith("metadata:")) return [];
-        const t = await this.spans.sql();
-        return this.commonValues(t, t.field(validateMetadataKey(source.slice("metadata:".length))), needle);
-      }
-    }
-  }
-
-  private since(): string {
-    return new Date(this.now() - this.windowMs).toISOString();
-  }
-
-  /** Distinct values among the newest failing spans, newest first (the failures index serves it). */
-  private async failingValues(t: SpanSql, expr: string, needle: string): Promise<string[]> {
-    const rows = await this.spans.query<{ v: string }>(
-      `SELECT v FROM (
-         SELECT ${expr} AS v, started_at FROM ${t.from}
-          WHERE ${FAILURE_INDEX_PREDICATE} AND lower(status) IN ${FAILURE_STATUS_SQL}
-            AND started_at >= $1::timestamptz AND starts_with(lower(${expr}), $2)
-          ORDER BY started_at DESC LIMIT $3) recent
-        GROUP BY v ORDER BY max(started_at) DESC LIMIT $4`,
-      [this.since(), needle, FAILING_SAMPLE, MAX_COMPLETIONS],
-    );
-    return rows.map((r) => r.v);
-  }
-
-  /** Distinct values among the newest spans, most frequent first. */
-  private async commonValues(t: SpanSql, expr: string, needle: string): Promise<string[]> {
-    const rows = await this.spans.query<{ v: string }>(
-      `SELECT v FROM (
-         SELECT ${expr} AS v FROM ${t.from}
-          WHERE started_at >= $1::timestamptz AND starts_with(lower(${expr}), $2) AND char_length(${expr}) <= ${MAX_VALUE_LENGTH}
-          ORDER BY started_at DESC LIMIT $3) recent
-        GROUP BY v ORDER BY count(*) DESC, v LIMIT $4`,
-      [this.since(), needle, VALUE_SAMPLE, MAX_COMPLETIONS],
-    );
-    return rows.map((r) => r.v);
-  }
-
-  /** "caller → callee" service pairs from the newest child spans whose parent is in another service. */
-  private async edges(t: SpanSql): Promise<string[]> {
-    if (!t.has("parent_span_id")) return [];
-    const rows = await this.spans.query<{ caller: string; callee: string }>(
-      `SELECT p.service::text AS caller, c.service::text AS callee
-         FROM (SELECT trace_id, parent_span_id::text AS parent, service FROM ${t.from}
-                WHERE started_at >= $1::timestamptz AND parent_span_id IS NOT NULL
-                ORDER BY started_at DESC LIMIT $2) c
-         JOIN ${t.from} p ON p.trace_id = c.trace_id AND p.span_id::text = c.parent
-        WHERE p.service <> c.service
-        GROUP BY 1, 2 ORDER BY count(*) DESC, 1, 2 LIMIT 100`,
-      [this.since(), EDGE_SAMPLE],
-    );
-    return rows.map((r) => `${r.caller} → ${r.callee}`);
+    if (source === "sentry_issues") return this.sentryIssues();
+    return this.queries.values(source, prefix.trim().toLowerCase(), new Date(this.now() - this.windowMs).toISOString());
   }
 
   /** Short ids of unresolved issues, most recently seen first. */

@@ -11,10 +11,8 @@ import { z } from "zod";
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
-import type { ArgumentCompleter } from "./argument-completion.js";
+import { isCompletionSource, type ArgumentCompleter, type CompletionSource } from "./argument-completion.js";
 
-/** Where an argument's completions come from; `metadata:<key>` completes values of that metadata key. */
-export type CompletionSource = "job_ids" | "trace_ids" | "services" | "operations" | "edges" | `metadata:${string}` | "sentry_issues";
 
 export interface PromptArgument {
   name: string;
@@ -38,11 +36,6 @@ export interface PromptTemplate {
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const FRONT_MATTER = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)([\s\S]*)$/;
-const FIXED_SOURCES = ["job_ids", "trace_ids", "services", "operations", "edges", "sentry_issues"] as const;
-
-export function isCompletionSource(value: string): value is CompletionSource {
-  return (FIXED_SOURCES as readonly string[]).includes(value) || /^metadata:[A-Za-z0-9_.\-]{1,64}$/.test(value);
-}
 
 const argumentSchema = z
   .object({

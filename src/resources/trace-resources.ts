@@ -161,7 +161,7 @@ async function tableContract(spans: SpanTable, options: TraceResourceOptions): P
   let current: string;
   try {
     const t = await spans.sql();
-    const optional = ["parent_span_id", "completed_at", "duration_ms", "error_message", "metadata"];
+    const optional = ["parent_span_id", "completed_at", "duration_ms", "error_message", "metadata"] as const;
     const absent = optional.filter((c) => !t.has(c));
     current = [
       `This server reads \`${spans.table}\` in ${spans.label}`,

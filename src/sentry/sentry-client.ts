@@ -4,6 +4,7 @@
 // bounded), maps every failure to an error a model can act on, and never lets the token out.
 
 import type { z } from "zod";
+import { TraceDoctorError, type ErrorCode } from "../errors.js";
 import {
   eventIdLookup,
   eventList,
@@ -17,14 +18,25 @@ import {
 
 export type SentryErrorKind = "auth" | "forbidden" | "not_found" | "bad_request" | "rate_limited" | "server" | "network" | "timeout" | "bad_response";
 
-export class SentryApiError extends Error {
+const CODE_OF: Record<SentryErrorKind, ErrorCode> = {
+  auth: "upstream",
+  forbidden: "upstream",
+  not_found: "not_found",
+  bad_request: "upstream",
+  rate_limited: "busy",
+  server: "upstream",
+  network: "upstream",
+  timeout: "timeout",
+  bad_response: "upstream",
+};
+
+export class SentryApiError extends TraceDoctorError {
   constructor(
     message: string,
     readonly kind: SentryErrorKind,
     readonly status?: number,
   ) {
-    super(message);
-    this.name = "SentryApiError";
+    super(message, CODE_OF[kind]);
   }
 }
 

@@ -1,6 +1,8 @@
 // The narrow interface every tool reads through: one parameterised statement, in a read-only
 // transaction, under a statement timeout. Postgres (pg) and the embedded demo (PGlite) implement it.
 
+import { TraceDoctorError } from "../errors.js";
+
 export type Row = Record<string, unknown>;
 
 export interface ReadOnlyDatabase {
@@ -11,14 +13,15 @@ export interface ReadOnlyDatabase {
   readonly label: string;
 }
 
+export type DatabaseFailure = "timeout" | "connection" | "missing_table" | "missing_column" | "query" | "busy";
+
 /** A database error already phrased for a model: what happened and what to do next. */
-export class DatabaseError extends Error {
+export class DatabaseError extends TraceDoctorError {
   constructor(
     message: string,
-    readonly code: "timeout" | "connection" | "missing_table" | "missing_column" | "query",
+    readonly reason: DatabaseFailure,
   ) {
-    super(message);
-    this.name = "DatabaseError";
+    super(message, reason === "timeout" ? "timeout" : reason === "busy" ? "busy" : "database");
   }
 }
 

@@ -3,7 +3,8 @@
 // bounded samples of failures and successes. Nothing is fetched whole into Node to be filtered.
 
 import type { Row } from "./database.js";
-import { FAILURE_INDEX_PREDICATE, FAILURE_STATUS_SQL, validateMetadataKey, type SpanSql } from "./span-sql.js";
+import { validateMetadataKey } from "./span-columns.js";
+import type { SpanSql } from "./span-sql.js";
 import type { Span } from "../analysis/span.js";
 import { looksLikeUuid, toSpan, type SpanTable, type TimeRange } from "./span-table.js";
 
@@ -98,17 +99,17 @@ export class FailureQueries {
 
   /** The failure predicate plus every filter except the status/duration ones, shared with successes. */
   private scope(t: SpanSql, f: FailureFilter, w: Where): void {
-    w.add(`started_at >= ${w.param(iso(f.window.fromMs), "::timestamptz")}`);
-    w.add(`started_at < ${w.param(iso(f.window.toMs), "::timestamptz")}`);
-    if (f.service !== undefined) w.add(`service = ${w.param(f.service)}`);
-    if (f.operation !== undefined) w.add(`operation = ${w.param(f.operation)}`);
+    w.add(`${t.startedAt} >= ${w.param(iso(f.window.fromMs), "::timestamptz")}`);
+    w.add(`${t.startedAt} < ${w.param(iso(f.window.toMs), "::timestamptz")}`);
+    if (f.service !== undefined) w.add(`${t.service} = ${w.param(f.service)}`);
+    if (f.operation !== undefined) w.add(`${t.operation} = ${w.param(f.operation)}`);
     for (const [key, value] of Object.entries(f.metadata ?? {})) {
       validateMetadataKey(key);
       w.add(`${t.field(key)} = ${w.param(value)}`);
     }
     if (f.traceId !== undefined) {
       // Compare in the column's own type so the trace_id index serves; a non-uuid never matches a uuid column.
-      w.add(t.isUuid("trace_id") && !looksLikeUuid(f.traceId) ? "FALSE" : `trace_id = ${w.param(f.traceId, t.isUuid("trace_id") ? "::uuid" : "::text")}`);
+      w.add(t.isUuid("trace_id") && !looksLikeUuid(f.traceId) ? "FALSE" : `${t.traceId} = ${w.param(f.traceId, t.isUuid("trace_id") ? "::uuid" : "::text")}`);
     }
     if (f.correlation) w.add(`${t.field(f.correlation.key)} = ${w.param(f.correlation.value)}`);
   }
@@ -117,13 +118,13 @@ export class FailureQueries {
   private failureWhere(t: SpanSql, f: FailureFilter): Where {
     const w = new Where();
     this.scope(t, f, w);
-    w.add(FAILURE_INDEX_PREDICATE);
+    w.add(t.failureIndexPredicate);
     const statuses = f.statuses?.length ? f.statuses : (["failed", "error", "timeout", "unfinished"] as FailureStatus[]);
     const arms: string[] = [];
     const plain = statuses.filter((s) => s !== "unfinished");
-    if (plain.length) arms.push(`lower(status) = ANY(${w.param(plain, "::text[]")})`);
+    if (plain.length) arms.push(`${t.lowerStatus} = ANY(${w.param(plain, "::text[]")})`);
     if (statuses.includes("unfinished")) {
-      arms.push(`(lower(status) = 'started' AND ${t.noEnd} AND started_at < ${w.param(iso(f.unfinishedBeforeMs), "::timestamptz")})`);
+      arms.push(`(${t.lowerStatus} = 'started' AND ${t.noEnd} AND ${t.startedAt} < ${w.param(iso(f.unfinishedBeforeMs), "::timestamptz")})`);
     }
     w.add(`(${arms.join(" OR ")})`);
     if (f.minDurationMs !== undefined) w.add(`${t.durationMs} >= ${w.param(f.minDurationMs)}`);
@@ -131,8 +132,8 @@ export class FailureQueries {
     return w;
   }
 
-  private statusClass(): string {
-    return `CASE WHEN lower(status) = 'started' THEN 'unfinished' ELSE lower(status) END`;
+  private statusClass(t: SpanSql): string {
+    return `CASE WHEN ${t.lowerStatus} = 'started' THEN 'unfinished' ELSE ${t.lowerStatus} END`;
   }
 
   /** Failures under the immediate threshold never share a cluster with slow ones of the same error. */
@@ -147,9 +148,9 @@ export class FailureQueries {
     const limitParam = w.param(limit);
     const rows = await this.spans.query(
       `WITH f AS (
-         SELECT service::text AS service, operation::text AS operation, ${this.statusClass()} AS status,
-                ${t.errorSignature} AS signature, ${band} AS band, ${t.errorMessage} AS error, started_at,
-                trace_id::text AS trace_id, ${t.durationMs} AS duration_ms, ${t.field(correlationKey)} AS correlation
+         SELECT ${t.service}::text AS service, ${t.operation}::text AS operation, ${this.statusClass(t)} AS status,
+                ${t.errorSignature} AS signature, ${band} AS band, ${t.errorMessage} AS error, ${t.startedAt} AS started_at,
+                ${t.traceId}::text AS trace_id, ${t.durationMs} AS duration_ms, ${t.field(correlationKey)} AS correlation
            FROM ${t.from} WHERE ${w.sql}
        )
        SELECT service, operation, status, signature, band, count(*)::int AS count,
@@ -202,13 +203,13 @@ export class FailureQueries {
     const w = this.failureWhere(t, f);
     if (after) {
       const at = w.param(after.startedAt, "::timestamptz");
-      w.add(`started_at <= ${at}`);
-      w.add(`(started_at, trace_id::text, span_id::text) < (${at}, ${w.param(after.traceId)}, ${w.param(after.spanId)})`);
+      w.add(`${t.startedAt} <= ${at}`);
+      w.add(`(${t.startedAt}, ${t.traceId}::text, ${t.spanId}::text) < (${at}, ${w.param(after.traceId)}, ${w.param(after.spanId)})`);
     }
     const rows = await this.spans.query(
-      `SELECT ${t.select}, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key
+      `SELECT ${t.select}, to_char(${t.startedAt} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS started_key
          FROM ${t.from} WHERE ${w.sql}
-        ORDER BY started_at DESC, trace_id::text DESC, span_id::text DESC
+        ORDER BY ${t.startedAt} DESC, ${t.traceId}::text DESC, ${t.spanId}::text DESC
         LIMIT ${w.param(limit + 1)}`,
       w.params,
     );
@@ -234,10 +235,10 @@ export class FailureQueries {
          FROM unnest(${services}, ${ops}) AS op(service, operation)
          CROSS JOIN LATERAL (
            SELECT count(*)::int AS total,
-                  count(*) FILTER (WHERE lower(status) IN ${FAILURE_STATUS_SQL})::int AS failed,
-                  count(*) FILTER (WHERE lower(status) NOT IN ${FAILURE_STATUS_SQL} AND lower(status) <> 'started')::int AS succeeded
+                  count(*) FILTER (WHERE ${t.isFailure})::int AS failed,
+                  count(*) FILTER (WHERE ${t.isSuccess})::int AS succeeded
              FROM ${t.from}
-            WHERE service = op.service AND operation = op.operation AND ${w.sql}
+            WHERE ${t.service} = op.service AND ${t.operation} = op.operation AND ${w.sql}
          ) c`,
       w.params,
     );
@@ -262,17 +263,17 @@ export class FailureQueries {
   ): Promise<ValueCountRows> {
     const t = await this.spans.sql();
     const fw = this.failureWhere(t, { ...f, service: cluster.service, operation: cluster.operation });
-    fw.add(`${this.statusClass()} = ${fw.param(cluster.status)}`);
+    fw.add(`${this.statusClass(t)} = ${fw.param(cluster.status)}`);
     fw.add(`${t.errorSignature} = ${fw.param(cluster.signature)}`);
     fw.add(`${this.band(t, fw, immediateMs)} = ${fw.param(cluster.band)}`);
     const sw = new Where(fw.params);
     this.scope(t, { ...f, service: cluster.service, operation: cluster.operation }, sw);
-    sw.add(`lower(status) NOT IN ${FAILURE_STATUS_SQL} AND lower(status) <> 'started'`);
+    sw.add(t.isSuccess);
     const sampleParam = sw.param(sample);
     const scalar = `jsonb_typeof(e.value) IN ('string', 'number', 'boolean')`;
     const rows = await this.spans.query<Row & { side: string; key: string | null; value: string | null; n: number }>(
-      `WITH fail AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${fw.sql} ORDER BY started_at DESC LIMIT ${sampleParam}),
-            ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${sw.sql} ORDER BY started_at DESC LIMIT ${sampleParam})
+      `WITH fail AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${fw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam}),
+            ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${sw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam})
        SELECT 'f' AS side, e.key, e.value #>> '{}' AS value, count(*)::int AS n FROM fail, jsonb_each(fail.m) e WHERE ${scalar} GROUP BY 2, 3
        UNION ALL
        SELECT 's', e.key, e.value #>> '{}', count(*)::int FROM ok, jsonb_each(ok.m) e WHERE ${scalar} GROUP BY 2, 3
@@ -298,11 +299,11 @@ export class FailureQueries {
   async windowSummary(f: FailureFilter): Promise<{ spans: number; failing: number; services: string[] }> {
     const t = await this.spans.sql();
     const w = new Where();
-    w.add(`started_at >= ${w.param(iso(f.window.fromMs), "::timestamptz")}`);
-    w.add(`started_at < ${w.param(iso(f.window.toMs), "::timestamptz")}`);
+    w.add(`${t.startedAt} >= ${w.param(iso(f.window.fromMs), "::timestamptz")}`);
+    w.add(`${t.startedAt} < ${w.param(iso(f.window.toMs), "::timestamptz")}`);
     const rows = await this.spans.query(
-      `SELECT count(*)::int AS spans, count(*) FILTER (WHERE lower(status) IN ${FAILURE_STATUS_SQL})::int AS failing,
-              (SELECT array_agg(s) FROM (SELECT DISTINCT service::text AS s FROM ${t.from} WHERE ${w.sql} LIMIT 20) x) AS services
+      `SELECT count(*)::int AS spans, count(*) FILTER (WHERE ${t.isFailure})::int AS failing,
+              (SELECT array_agg(s) FROM (SELECT DISTINCT ${t.service}::text AS s FROM ${t.from} WHERE ${w.sql} LIMIT 20) x) AS services
          FROM ${t.from} WHERE ${w.sql}`,
       w.params,
     );

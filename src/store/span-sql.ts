@@ -1,52 +1,38 @@
-// The SQL vocabulary of one span table: which columns it has and the expressions that turn any
-// variant of the contract (uuid ids, float or missing duration_ms, json/jsonb/text metadata, extra
-// columns) into the normalised shape. Read once from the catalog; identifiers validated and quoted.
+// The SQL vocabulary of one span table: which contract columns it has, under which names
+// (TRACE_DOCTOR_COLUMNS), and the expressions that turn any variant of the contract (uuid ids, float
+// or missing duration_ms, json/jsonb/text metadata, extra columns) into the normalised shape. Read once
+// from the catalog; every identifier is validated and quoted, every value is a parameter.
 
 import { DatabaseError, type ReadOnlyDatabase } from "./database.js";
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
-const METADATA_KEY = /^[A-Za-z0-9_.\-]{1,64}$/;
-const REQUIRED = ["trace_id", "span_id", "service", "operation", "started_at", "status"] as const;
-
-export function splitTableName(table: string): { schema: string | null; name: string } {
-  const parts = table.split(".");
-  if (parts.length > 2 || !parts.every((p) => IDENT.test(p))) {
-    throw new Error(
-      `Invalid table name ${JSON.stringify(table)}: use letters, digits and underscores, optionally schema-qualified (e.g. trace_spans or tracing.trace_spans).`,
-    );
-  }
-  return parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { schema: null, name: parts[0]! };
-}
-
-export function quoteTableName(table: string): string {
-  const { schema, name } = splitTableName(table);
-  return schema ? `"${schema}"."${name}"` : `"${name}"`;
-}
-
-/** Metadata keys go into SQL as literals (so expression indexes match): only safe characters pass. */
-export function validateMetadataKey(key: string, what = "metadata key"): string {
-  if (!METADATA_KEY.test(key)) {
-    throw new Error(`Invalid ${what} ${JSON.stringify(key)}: use letters, digits, '_', '.', '-' (e.g. job_id, region).`);
-  }
-  return key;
-}
-
-export const validateCorrelationKey = (key: string) => validateMetadataKey(key, "correlation key");
+import {
+  actualColumn,
+  CONTRACT_COLUMNS,
+  quoteIdentifier,
+  quoteTableName,
+  REQUIRED_COLUMNS,
+  validateMetadataKey,
+  type ColumnMapping,
+  type ContractColumn,
+} from "./span-columns.js";
 
 /** Statuses the product counts as failure; 'started' long past its time counts as unfinished. */
-export const FAILURE_STATUS_SQL = "('failed', 'error', 'timeout')";
-/** The partial index's predicate, repeated verbatim in queries so the planner can use it. */
-export const FAILURE_INDEX_PREDICATE = "lower(status) IN ('failed', 'error', 'timeout', 'started')";
+const FAILURE_STATUSES = "('failed', 'error', 'timeout')";
+
+interface Column {
+  /** Quoted actual name, safe to splice into SQL. */
+  sql: string;
+  type: string;
+}
 
 export class SpanSql {
   private constructor(
     readonly table: string,
     /** Quoted, schema-qualified name, safe to splice into SQL. */
     readonly from: string,
-    private readonly columns: Map<string, string>,
+    private readonly columns: Map<ContractColumn, Column>,
   ) {}
 
-  static async read(db: ReadOnlyDatabase, table: string): Promise<SpanSql> {
+  static async read(db: ReadOnlyDatabase, table: string, mapping: ColumnMapping = {}): Promise<SpanSql> {
     const from = quoteTableName(table);
     const rows = await db.query<{ name: string; type: string }>(
       `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
@@ -60,43 +46,105 @@ export class SpanSql {
         "missing_table",
       );
     }
-    const columns = new Map(rows.map((r) => [r.name, r.type]));
-    const missing = REQUIRED.filter((c) => !columns.has(c));
+    const actual = new Map(rows.map((r) => [r.name, r.type]));
+    const columns = new Map<ContractColumn, Column>();
+    for (const c of CONTRACT_COLUMNS) {
+      const name = actualColumn(mapping, c);
+      const type = actual.get(name);
+      if (type !== undefined) columns.set(c, { sql: quoteIdentifier(name), type });
+      else if (mapping[c] !== undefined) {
+        throw new DatabaseError(
+          `TRACE_DOCTOR_COLUMNS maps ${c} to ${name}, but table ${table} has no column ${name} (it has ${[...actual.keys()].slice(0, 30).join(", ")}).`,
+          "missing_column",
+        );
+      }
+    }
+    const missing = REQUIRED_COLUMNS.filter((c) => !columns.has(c));
     if (missing.length) {
       throw new DatabaseError(
-        `Table ${table} lacks required column(s) ${missing.join(", ")}; the contract is in schema.sql (trace_id, span_id, service, operation, started_at, status; optional parent_span_id, completed_at, duration_ms, error_message, metadata).`,
+        `Table ${table} lacks required column(s) ${missing.join(", ")}; the contract is in schema.sql (trace_id, span_id, service, operation, started_at, status; optional parent_span_id, completed_at, duration_ms, error_message, metadata). If the table names them otherwise, map them with TRACE_DOCTOR_COLUMNS (e.g. operation=name,started_at=start_time).`,
         "missing_column",
       );
     }
     return new SpanSql(table, from, columns);
   }
 
-  has(column: string): boolean {
+  has(column: ContractColumn): boolean {
     return this.columns.has(column);
   }
 
+  /** The quoted column holding a contract column; only for columns the table has. */
+  col(column: ContractColumn): string {
+    const c = this.columns.get(column);
+    if (!c) throw new Error(`span table has no ${column} column`);
+    return c.sql;
+  }
+
+  /** The column's type as the catalog states it, or null when the table lacks it. */
+  typeOf(column: ContractColumn): string | null {
+    return this.columns.get(column)?.type ?? null;
+  }
+
+  get traceId(): string {
+    return this.col("trace_id");
+  }
+  get spanId(): string {
+    return this.col("span_id");
+  }
+  get service(): string {
+    return this.col("service");
+  }
+  get operation(): string {
+    return this.col("operation");
+  }
+  /** The raw start column: compare it directly so indexes on it serve. */
+  get startedAt(): string {
+    return this.col("started_at");
+  }
+  get status(): string {
+    return this.col("status");
+  }
+  get lowerStatus(): string {
+    return `lower(${this.status})`;
+  }
+
+  /** failed, error or timeout, in any case. */
+  get isFailure(): string {
+    return `${this.lowerStatus} IN ${FAILURE_STATUSES}`;
+  }
+
+  /** Ended and not a failure. */
+  get isSuccess(): string {
+    return `${this.lowerStatus} NOT IN ${FAILURE_STATUSES} AND ${this.lowerStatus} <> 'started'`;
+  }
+
+  /** The failures index's predicate, written the same way so the planner can prove a query matches it. */
+  get failureIndexPredicate(): string {
+    return `${this.lowerStatus} IN ('failed', 'error', 'timeout', 'started')`;
+  }
+
   get startMs(): string {
-    return "(EXTRACT(EPOCH FROM started_at) * 1000)::float8";
+    return `(EXTRACT(EPOCH FROM ${this.startedAt}) * 1000)::float8`;
   }
 
   get endMs(): string {
-    return this.has("completed_at") ? "(EXTRACT(EPOCH FROM completed_at) * 1000)::float8" : "NULL::float8";
+    return this.has("completed_at") ? `(EXTRACT(EPOCH FROM ${this.col("completed_at")}) * 1000)::float8` : "NULL::float8";
   }
 
   /** duration_ms as stored, else derived from completed_at; NULL when neither is known. */
   get durationMs(): string {
-    const derived = this.has("completed_at") ? "(EXTRACT(EPOCH FROM completed_at - started_at) * 1000)::float8" : "NULL::float8";
-    return this.has("duration_ms") ? `COALESCE(duration_ms::float8, ${derived})` : derived;
+    const derived = this.has("completed_at") ? `(EXTRACT(EPOCH FROM ${this.col("completed_at")} - ${this.startedAt}) * 1000)::float8` : "NULL::float8";
+    return this.has("duration_ms") ? `COALESCE(${this.col("duration_ms")}::float8, ${derived})` : derived;
   }
 
   /** True when the span has no end of any kind. */
   get noEnd(): string {
-    const parts = [this.has("completed_at") ? "completed_at IS NULL" : "TRUE", this.has("duration_ms") ? "duration_ms IS NULL" : "TRUE"];
+    const parts = [this.has("completed_at") ? `${this.col("completed_at")} IS NULL` : "TRUE", this.has("duration_ms") ? `${this.col("duration_ms")} IS NULL` : "TRUE"];
     return `(${parts.join(" AND ")})`;
   }
 
   get errorMessage(): string {
-    return this.has("error_message") ? "error_message::text" : "NULL::text";
+    return this.has("error_message") ? `${this.col("error_message")}::text` : "NULL::text";
   }
 
   /** SQL twin of errorSignature() in analysis/failure-clusters.ts: ids, quoted values, numbers masked. */
@@ -111,40 +159,40 @@ export class SpanSql {
   }
 
   get parentSpanId(): string {
-    return this.has("parent_span_id") ? "parent_span_id::text" : "NULL::text";
+    return this.has("parent_span_id") ? `${this.col("parent_span_id")}::text` : "NULL::text";
   }
 
   /** A root: no parent recorded. Written as the roots index's predicate, so the planner can use it. */
   get isRoot(): string {
-    return this.has("parent_span_id") ? "parent_span_id IS NULL" : "TRUE";
+    return this.has("parent_span_id") ? `${this.col("parent_span_id")} IS NULL` : "TRUE";
   }
 
   /** metadata as jsonb whatever its stored type. */
   get metadataJsonb(): string {
-    const type = this.columns.get("metadata");
+    const type = this.typeOf("metadata");
     if (!type) return "'{}'::jsonb";
-    if (type === "jsonb") return "metadata";
-    return "metadata::jsonb";
+    if (type === "jsonb") return this.col("metadata");
+    return `${this.col("metadata")}::jsonb`;
   }
 
   /** The value as the row stores it, for the normalised select (pg parses json and jsonb itself). */
   private get metadataValue(): string {
-    const type = this.columns.get("metadata");
+    const type = this.typeOf("metadata");
     if (!type) return "'{}'::jsonb";
-    return type === "jsonb" || type === "json" ? "metadata" : "metadata::text";
+    return type === "jsonb" || type === "json" ? this.col("metadata") : `${this.col("metadata")}::text`;
   }
 
   /** metadata->>'key' in the form an expression index on (metadata->>'key') can serve. */
   field(key: string): string {
     validateMetadataKey(key);
-    const type = this.columns.get("metadata");
+    const type = this.typeOf("metadata");
     if (!type) return "NULL::text";
-    const base = type === "jsonb" || type === "json" ? "metadata" : "(metadata::jsonb)";
+    const base = type === "jsonb" || type === "json" ? this.col("metadata") : `(${this.col("metadata")}::jsonb)`;
     return `(${base}->>'${key}')`;
   }
 
   isUuid(column: "trace_id" | "span_id"): boolean {
-    return this.columns.get(column) === "uuid";
+    return this.typeOf(column) === "uuid";
   }
 
   /** An id-array parameter in the column's own type, so its index is used. */
@@ -155,15 +203,15 @@ export class SpanSql {
   /** The normalised SELECT list every span-reading query uses. */
   get select(): string {
     return [
-      "trace_id::text AS trace_id",
-      "span_id::text AS span_id",
+      `${this.traceId}::text AS trace_id`,
+      `${this.spanId}::text AS span_id`,
       `${this.parentSpanId} AS parent_span_id`,
-      "service::text AS service",
-      "operation::text AS operation",
+      `${this.service}::text AS service`,
+      `${this.operation}::text AS operation`,
       `${this.startMs} AS start_ms`,
       `${this.endMs} AS end_ms`,
       `${this.durationMs} AS duration_ms`,
-      "status::text AS status",
+      `${this.status}::text AS status`,
       `${this.errorMessage} AS error_message`,
       `${this.metadataValue} AS metadata`,
     ].join(", ");

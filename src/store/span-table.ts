@@ -4,7 +4,9 @@
 
 import type { Span } from "../analysis/span.js";
 import type { ReadOnlyDatabase, Row } from "./database.js";
-import { FAILURE_STATUS_SQL, quoteTableName, SpanSql, validateCorrelationKey } from "./span-sql.js";
+import { quoteTableName, validateCorrelationKey, type ColumnMapping } from "./span-columns.js";
+import { SpanSql } from "./span-sql.js";
+import { DAY_MS } from "../analysis/defaults.js";
 
 export interface TimeRange {
   fromMs: number;
@@ -22,8 +24,8 @@ export interface SpanReader {
   traceIdsByCorrelationValues(key: string, values: readonly string[], limit: number, window?: TimeRange): Promise<string[]>;
   /** Root spans (no parent) in a window, most recent first: the executions to sample. */
   recentRoots(options: RootQuery): Promise<{ roots: RootSpan[]; more: boolean }>;
-  /** The most recent failing spans, for "did you mean" hints. */
-  recentFailures(limit: number): Promise<RecentFailure[]>;
+  /** The most recent failing spans of the 7 days before `nowMs`, for "did you mean" hints. */
+  recentFailures(limit: number, nowMs?: number): Promise<RecentFailure[]>;
 }
 
 export interface RootQuery {
@@ -63,6 +65,7 @@ export class SpanTable implements SpanReader {
     private readonly db: ReadOnlyDatabase,
     readonly table: string,
     readonly correlationKeys: readonly string[],
+    readonly columnMapping: ColumnMapping = {},
   ) {
     quoteTableName(table);
     correlationKeys.forEach(validateCorrelationKey);
@@ -70,7 +73,7 @@ export class SpanTable implements SpanReader {
 
   /** The table's SQL vocabulary, read once; a missing table or column is an error that says what to do. */
   sql(): Promise<SpanSql> {
-    this.columns ??= SpanSql.read(this.db, this.table).catch((err) => {
+    this.columns ??= SpanSql.read(this.db, this.table, this.columnMapping).catch((err) => {
       this.columns = null; // try again next call: the table may be created meanwhile
       throw err;
     });
@@ -93,8 +96,8 @@ export class SpanTable implements SpanReader {
     if (!ids.length) return { spans: [], truncated: false };
     const rows = await this.db.query(
       `SELECT ${t.select} FROM ${t.from}
-        WHERE trace_id = ANY(${t.idArray("trace_id", 1)})
-        ORDER BY started_at, span_id LIMIT $2`,
+        WHERE ${t.traceId} = ANY(${t.idArray("trace_id", 1)})
+        ORDER BY ${t.startedAt}, ${t.spanId} LIMIT $2`,
       [ids, limit + 1],
     );
     return { spans: rows.slice(0, limit).map(toSpan), truncated: rows.length > limit };
@@ -111,12 +114,12 @@ export class SpanTable implements SpanReader {
     let timeFilter = "";
     if (window) {
       params.push(new Date(window.fromMs).toISOString(), new Date(window.toMs).toISOString());
-      timeFilter = " AND started_at BETWEEN $3::timestamptz AND $4::timestamptz";
+      timeFilter = ` AND ${t.startedAt} BETWEEN $3::timestamptz AND $4::timestamptz`;
     }
     const rows = await this.db.query<{ trace_id: string }>(
-      `SELECT trace_id::text AS trace_id FROM ${t.from}
+      `SELECT ${t.traceId}::text AS trace_id FROM ${t.from}
         WHERE ${t.field(key)} = ANY($1::text[])${timeFilter}
-        GROUP BY trace_id ORDER BY max(started_at) DESC LIMIT $2`,
+        GROUP BY ${t.traceId} ORDER BY max(${t.startedAt}) DESC LIMIT $2`,
       params,
     );
     return rows.map((r) => r.trace_id);
@@ -125,22 +128,22 @@ export class SpanTable implements SpanReader {
   async recentRoots(options: RootQuery): Promise<{ roots: RootSpan[]; more: boolean }> {
     const t = await this.sql();
     const params: unknown[] = [new Date(options.window.fromMs).toISOString(), new Date(options.window.toMs).toISOString(), options.limit + 1];
-    const where = [`started_at >= $1::timestamptz`, `started_at < $2::timestamptz`, t.isRoot];
+    const where = [`${t.startedAt} >= $1::timestamptz`, `${t.startedAt} < $2::timestamptz`, t.isRoot];
     if (options.service) {
       params.push(options.service);
-      where.push(`service = $${params.length}`);
+      where.push(`${t.service} = $${params.length}`);
     }
     if (options.operation) {
       params.push(options.operation);
-      where.push(`operation = $${params.length}`);
+      where.push(`${t.operation} = $${params.length}`);
     }
-    if (options.successOnly) where.push(`lower(status) NOT IN ${FAILURE_STATUS_SQL} AND lower(status) <> 'started'`);
+    if (options.successOnly) where.push(t.isSuccess);
     const keys = this.correlationKeys;
     const rows = await this.db.query(
-      `SELECT trace_id::text AS trace_id, span_id::text AS span_id, service::text AS service, operation::text AS operation,
-              lower(status::text) AS status${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}
+      `SELECT ${t.traceId}::text AS trace_id, ${t.spanId}::text AS span_id, ${t.service}::text AS service, ${t.operation}::text AS operation,
+              lower(${t.status}::text) AS status${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}
          FROM ${t.from} WHERE ${where.join(" AND ")}
-        ORDER BY started_at DESC LIMIT $3`,
+        ORDER BY ${t.startedAt} DESC LIMIT $3`,
       params,
     );
     return {
@@ -156,17 +159,17 @@ export class SpanTable implements SpanReader {
     };
   }
 
-  async recentFailures(limit: number): Promise<RecentFailure[]> {
+  async recentFailures(limit: number, nowMs = Date.now()): Promise<RecentFailure[]> {
     const t = await this.sql();
     const keys = this.correlationKeys.slice(0, 3);
     const rows = await this.db.query(
-      `SELECT trace_id::text AS trace_id, span_id::text AS span_id, service::text AS service, operation::text AS operation,
-              status::text AS status, ${t.startMs} AS start_ms
+      `SELECT ${t.traceId}::text AS trace_id, ${t.spanId}::text AS span_id, ${t.service}::text AS service, ${t.operation}::text AS operation,
+              ${t.status}::text AS status, ${t.startMs} AS start_ms
               ${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}
          FROM ${t.from}
-        WHERE started_at > now() - interval '7 days' AND lower(status) IN ${FAILURE_STATUS_SQL}
-        ORDER BY started_at DESC LIMIT $1`,
-      [limit],
+        WHERE ${t.startedAt} > $2::timestamptz AND ${t.startedAt} <= $3::timestamptz AND ${t.isFailure}
+        ORDER BY ${t.startedAt} DESC LIMIT $1`,
+      [limit, new Date(nowMs - 7 * DAY_MS).toISOString(), new Date(nowMs).toISOString()],
     );
     return rows.map((r) => ({
       traceId: String(r.trace_id),

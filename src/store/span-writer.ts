@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { quoteTableName, splitTableName } from "./span-sql.js";
+import { actualColumn, CONTRACT_COLUMNS, quoteTableName, splitTableName, type ColumnMapping, type ContractColumn } from "./span-columns.js";
 
 /** Anything that can run a parameterised statement: a pg Pool or Client, or PGlite. */
 export interface SqlExecutor {
@@ -12,15 +12,22 @@ export interface SqlExecutor {
 
 export const SCHEMA_PATH = fileURLToPath(new URL("../../schema.sql", import.meta.url));
 
-/** schema.sql, with the table (and its index names) renamed, plus an index per extra correlation key. */
-export function schemaSql(table = "trace_spans", correlationKeys: readonly string[] = ["job_id"]): string {
+/**
+ * schema.sql, with the table (and its index names) renamed, its columns named as TRACE_DOCTOR_COLUMNS
+ * says, plus an index per extra correlation key.
+ */
+export function schemaSql(table = "trace_spans", correlationKeys: readonly string[] = ["job_id"], columns: ColumnMapping = {}): string {
   const { name } = splitTableName(table);
   let sql = readFileSync(SCHEMA_PATH, "utf8")
     .replace(/\btrace_spans_(\w+)_idx\b/g, (_, what: string) => `"${name}_${what}_idx"`)
     .replace(/\btrace_spans\b/g, quoteTableName(table));
+  for (const c of CONTRACT_COLUMNS) {
+    if (columns[c] !== undefined) sql = sql.replace(new RegExp(`\\b${c}\\b`, "g"), `"${actualColumn(columns, c)}"`);
+  }
+  const metadata = `"${actualColumn(columns, "metadata")}"`;
   for (const key of correlationKeys) {
     if (key === "job_id") continue;
-    sql += `\nCREATE INDEX IF NOT EXISTS "${name}_${key.replace(/\W/g, "_")}_idx" ON ${quoteTableName(table)} ((metadata->>'${key}'));\n`;
+    sql += `\nCREATE INDEX IF NOT EXISTS "${name}_${key.replace(/\W/g, "_")}_idx" ON ${quoteTableName(table)} ((${metadata}->>'${key}'));\n`;
   }
   return sql;
 }
@@ -36,8 +43,8 @@ export function schemaStatements(sql: string): string[] {
     .filter(Boolean);
 }
 
-export async function applySchema(db: SqlExecutor, table?: string, correlationKeys?: readonly string[]): Promise<void> {
-  for (const statement of schemaStatements(schemaSql(table, correlationKeys))) await db.query(statement);
+export async function applySchema(db: SqlExecutor, table?: string, correlationKeys?: readonly string[], columns?: ColumnMapping): Promise<void> {
+  for (const statement of schemaStatements(schemaSql(table, correlationKeys, columns))) await db.query(statement);
 }
 
 export interface SpanRowInput {
@@ -55,18 +62,33 @@ export interface SpanRowInput {
 }
 
 /**
- * Inserts rows in batches through jsonb_to_recordset: one parameter per batch, and the column types
- * come from the target table, so the same call fills text, uuid or float variants of the contract.
+ * Inserts rows in batches through jsonb_populate_recordset: one parameter per batch, and the column
+ * types come from the target table, so the same call fills text, uuid or float variants of the
+ * contract, and tables whose columns are named otherwise (`columns`).
  */
-export async function insertSpans(db: SqlExecutor, rows: readonly SpanRowInput[], table = "trace_spans", batchSize = 2000): Promise<void> {
+export interface InsertOptions {
+  batchSize?: number;
+  /** The table's own column names, as TRACE_DOCTOR_COLUMNS gives them. */
+  columns?: ColumnMapping;
+  /** Contract columns the table does not have (e.g. duration_ms). */
+  omit?: readonly ContractColumn[];
+}
+
+export async function insertSpans(db: SqlExecutor, rows: readonly SpanRowInput[], table = "trace_spans", options: InsertOptions = {}): Promise<void> {
   const target = quoteTableName(table);
+  const batchSize = options.batchSize ?? 2000;
+  const contract = CONTRACT_COLUMNS.filter((c) => !options.omit?.includes(c));
+  const names = contract.map((c) => actualColumn(options.columns ?? {}, c));
+  const renamed = contract.length !== CONTRACT_COLUMNS.length || names.some((n, i) => n !== contract[i]);
+  const list = names.map((n) => `"${n}"`).join(", ");
   for (let i = 0; i < rows.length; i += batchSize) {
     const batch = rows.slice(i, i + batchSize);
+    const json = renamed ? batch.map((r) => Object.fromEntries(contract.map((c, j) => [names[j], r[c]]))) : batch;
     await db.query(
-      `INSERT INTO ${target} (trace_id, span_id, parent_span_id, service, operation, started_at, completed_at, duration_ms, status, error_message, metadata)
-       SELECT r.trace_id, r.span_id, r.parent_span_id, r.service, r.operation, r.started_at, r.completed_at, r.duration_ms, r.status, r.error_message, r.metadata
+      `INSERT INTO ${target} (${list})
+       SELECT ${names.map((n) => `r."${n}"`).join(", ")}
        FROM jsonb_populate_recordset(NULL::${target}, $1::jsonb) AS r`,
-      [JSON.stringify(batch)],
+      [JSON.stringify(json)],
     );
   }
 }

@@ -4,17 +4,25 @@
 // often each expected hop is missing, over a bounded sample of recent executions.
 
 import { z } from "zod";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { buildSpanTree } from "../analysis/span-tree.js";
 import { knownEndMs } from "../analysis/span.js";
 import { aggregateGaps, findGaps, hopOf, type GapThresholds } from "../analysis/gaps.js";
-import { renderGapReport } from "../analysis/gap-report.js";
-import { isoTime } from "../analysis/format.js";
+import { gapReportSchema, renderGapReport, type GapReport } from "../analysis/gap-report.js";
+import { isoTime, round } from "../analysis/format.js";
 import { parseWindow, type TimeWindow } from "../analysis/time-window.js";
-import type { SpanReader } from "../store/span-table.js";
-import { BASELINE_SPAN_LIMIT, executionBaseline, loadExecutions, lookupTrace, notFoundMessage } from "./trace-lookup.js";
-import { toolError, toolErrorFrom, toolResult } from "./result.js";
-
+import {
+  BASELINE_SAMPLE,
+  BASELINE_SPAN_LIMIT,
+  EXPECTED_HOP_SHARE,
+  MAX_SAMPLE,
+  MIN_BASELINE_EXECUTIONS,
+  MIN_GAP_MS,
+  MIN_SAMPLE,
+  SLOW_HANDOFF_MS,
+} from "../analysis/defaults.js";
+import { InputError } from "../errors.js";
+import { executionBaseline, findExecution, loadExecutions } from "../investigation/execution-lookup.js";
+import { answer, defineTool, READ_ONLY, type ToolAnswer, type ToolContext } from "./tool-definition.js";
 
 export const findGapsInput = z.object({
   trace_id: z.string().trim().min(1).max(200).optional().describe("One execution by trace id. Omit trace_id and job_id for the aggregate view."),
@@ -23,130 +31,55 @@ export const findGapsInput = z.object({
   until: z.string().max(40).optional().describe("Aggregate view: window end. Default now."),
   service: z.string().min(1).max(200).optional().describe("Aggregate view: only edges and hops involving this service."),
   operation: z.string().min(1).max(200).optional().describe("Aggregate view: only edges and hops involving this operation."),
-  min_gap_ms: z.number().min(0).max(3_600_000).default(50).describe("Ignore idle or untraced gaps shorter than this (default 50)."),
+  min_gap_ms: z.number().min(0).max(3_600_000).default(MIN_GAP_MS).describe(`Ignore idle or untraced gaps shorter than this (default ${MIN_GAP_MS}).`),
   slow_handoff_ms: z
     .number()
     .min(0)
     .max(3_600_000)
-    .default(250)
-    .describe("With no baseline for an edge, report hand-offs slower than this (default 250). With one, slow means beyond 1.5× its p95."),
+    .default(SLOW_HANDOFF_MS)
+    .describe(`With no baseline for an edge, report hand-offs slower than this (default ${SLOW_HANDOFF_MS}). With one, slow means beyond 1.5× its p95.`),
   sample: z
     .number()
     .int()
-    .min(10)
-    .max(2000)
-    .default(300)
-    .describe("Executions to learn from: recent successful ones for a single execution's baseline, recent ones of any outcome for the aggregate (10-2000)."),
+    .min(MIN_SAMPLE)
+    .max(MAX_SAMPLE)
+    .default(BASELINE_SAMPLE)
+    .describe(`Executions to learn from: recent successful ones for a single execution's baseline, recent ones of any outcome for the aggregate (${MIN_SAMPLE}-${MAX_SAMPLE}).`),
 });
 
 export type FindGapsInput = z.infer<typeof findGapsInput>;
 
-const finding = z.object({
-  kind: z.enum(["missing_hop", "slow_handoff", "idle_between_siblings", "untraced_time", "orphan", "unfinished", "clock_skew"]),
-  severity: z.enum(["high", "medium", "low"]),
-  span_ids: z.array(z.string()),
-  trace_ids: z.array(z.string()),
-  offset_ms: z.number().optional(),
-  size_ms: z.number().optional(),
-  edge: z.string().optional(),
-  missing: z.array(z.string()).optional(),
-  sentence: z.string(),
-});
-
-export const findGapsOutput = z.object({
-  mode: z.enum(["trace", "aggregate"]),
-  window: z.object({ since: z.string(), until: z.string() }),
-  resolved: z.object({ by: z.enum(["trace_id", "job_id"]), value: z.string(), key: z.string().optional(), note: z.string().optional() }).optional(),
-  trace_ids: z.array(z.string()).optional(),
-  root: z
-    .object({ span_id: z.string(), service: z.string(), operation: z.string(), status: z.string(), duration_ms: z.number().optional() })
-    .optional(),
-  findings: z.array(finding),
-  findings_truncated: z.boolean(),
-  handoffs: z
-    .array(
-      z.object({
-        edge: z.string(),
-        parent_span_id: z.string(),
-        child_span_id: z.string(),
-        delay_ms: z.number(),
-        linked_by: z.string().optional(),
-        baseline_p50_ms: z.number().optional(),
-        baseline_p95_ms: z.number().optional(),
-      }),
-    )
-    .optional(),
-  expected_hops: z.array(z.object({ hop: z.string(), share: z.number(), present: z.boolean(), usual_offset_ms: z.number() })).optional(),
-  baseline: z.object({ root_operation: z.string(), successful_executions: z.number(), note: z.string().optional() }).optional(),
-  edges: z
-    .array(
-      z.object({
-        edge: z.string(),
-        count: z.number(),
-        p50_ms: z.number(),
-        p95_ms: z.number(),
-        max_ms: z.number(),
-        worst: z.array(z.object({ trace_id: z.string(), parent_span_id: z.string(), child_span_id: z.string(), delay_ms: z.number() })),
-      }),
-    )
-    .optional(),
-  missing_hops: z
-    .array(
-      z.object({
-        root_operation: z.string(),
-        hop: z.string(),
-        expected_share: z.number(),
-        missing_in: z.number(),
-        executions: z.number(),
-        examples: z.array(z.object({ trace_id: z.string(), span_id: z.string() })),
-      }),
-    )
-    .optional(),
-  executions_sampled: z.number().optional(),
-  sample_truncated: z.boolean().optional(),
-  notes: z.array(z.string()),
-});
-
-export type FindGapsOutput = z.infer<typeof findGapsOutput>;
-
-export const findGapsDescription = `Find where time or hops went missing.
+const description = `Find where time or hops went missing.
 With a trace_id or job_id (one execution): hops that successful executions of the same root operation always have but this one lacks (e.g. "router.inference_request is missing … the request most likely never reached router"), slow hand-offs between services compared with the same edge in successful executions, idle time between sequential spans, untraced time inside a span, orphans, spans that never finished, and clock skew — each finding with its span ids, offset, size, severity and one plain sentence; plus every cross-service hand-off with its delay.
 Without an id (aggregate view over a window, default the last 24 h): hand-off delay p50/p95/max per service edge with the worst traces, and how often each expected hop is missing, over a sample of recent executions.
 Hops in other trace ids that share the job_id are joined in, since not every service propagates trace_id. Use after get_trace (to see the tree) or list_failed_spans (to pick a failing job).`;
 
 const MAX_FINDINGS = 30;
 
-export interface FindGapsOptions {
-  maxTraceSpans: number;
-  now?: () => number;
-}
-
-export async function findGapsTool(spans: SpanReader, input: FindGapsInput, options: FindGapsOptions): Promise<CallToolResult> {
-  if (input.trace_id && input.job_id) return toolError("Give trace_id or job_id, not both (or neither, for the aggregate view).");
-  const thresholds: GapThresholds = { minGapMs: input.min_gap_ms, slowHandoffMs: input.slow_handoff_ms, expectedShare: 0.9 };
-  const nowMs = (options.now ?? Date.now)();
-  try {
+export default defineTool({
+  name: "find_gaps",
+  title: "Find gaps",
+  description,
+  annotations: READ_ONLY,
+  inputSchema: findGapsInput,
+  outputSchema: gapReportSchema,
+  async handler(ctx, input) {
+    if (input.trace_id && input.job_id) throw new InputError("Give trace_id or job_id, not both (or neither, for the aggregate view).");
+    const thresholds: GapThresholds = { minGapMs: input.min_gap_ms, slowHandoffMs: input.slow_handoff_ms, expectedShare: EXPECTED_HOP_SHARE };
     if (input.trace_id || input.job_id) {
       if (input.since || input.until || input.service || input.operation) {
-        return toolError("since, until, service and operation apply to the aggregate view only: drop them, or drop trace_id/job_id.");
+        throw new InputError("since, until, service and operation apply to the aggregate view only: drop them, or drop trace_id/job_id.");
       }
-      return await oneExecution(spans, input, thresholds, nowMs, options);
+      return oneExecution(ctx, input, thresholds);
     }
-    let window: TimeWindow;
-    try {
-      window = parseWindow(input.since, input.until, nowMs);
-    } catch (err) {
-      return toolError((err as Error).message);
-    }
-    return await aggregate(spans, input, thresholds, window);
-  } catch (err) {
-    return toolErrorFrom(err);
-  }
-}
+    return aggregate(ctx, input, thresholds, parseWindow(input.since, input.until, ctx.now()));
+  },
+});
 
-async function oneExecution(spans: SpanReader, input: FindGapsInput, t: GapThresholds, nowMs: number, options: FindGapsOptions): Promise<CallToolResult> {
-  const found = await lookupTrace(spans, { trace_id: input.trace_id, job_id: input.job_id, include_linked: true }, options.maxTraceSpans);
-  if (!found) return toolError(await notFoundMessage(spans, input.trace_id ?? input.job_id!));
+async function oneExecution(ctx: ToolContext, input: FindGapsInput, t: GapThresholds): Promise<ToolAnswer<GapReport>> {
+  const { spans } = ctx;
+  const nowMs = ctx.now();
+  const found = await findExecution(spans, { trace_id: input.trace_id, job_id: input.job_id, include_linked: true }, ctx.settings.maxTraceSpans, nowMs);
   const tree = buildSpanTree(found.loaded.spans, { correlationKeys: [...spans.correlationKeys] });
   const root = tree.roots[0]!;
   const rootHop = hopOf(root);
@@ -158,7 +91,7 @@ async function oneExecution(spans: SpanReader, input: FindGapsInput, t: GapThres
 
   const analysis = findGaps(tree, baseline, t);
   const end = knownEndMs(root.span);
-  const output: FindGapsOutput = {
+  const output: GapReport = {
     mode: "trace",
     window: { since: isoTime(window.fromMs), until: isoTime(window.toMs) },
     resolved: found.resolved,
@@ -168,7 +101,7 @@ async function oneExecution(spans: SpanReader, input: FindGapsInput, t: GapThres
       service: root.span.service,
       operation: root.span.operation,
       status: root.flags.includes("unfinished") ? "unfinished" : root.span.status,
-      ...(end !== null && { duration_ms: Math.round((end - root.span.startMs) * 10) / 10 }),
+      ...(end !== null && { duration_ms: round(end - root.span.startMs) }),
     },
     findings: analysis.findings.slice(0, MAX_FINDINGS),
     findings_truncated: analysis.findings.length > MAX_FINDINGS,
@@ -179,10 +112,11 @@ async function oneExecution(spans: SpanReader, input: FindGapsInput, t: GapThres
       : { root_operation: rootHop, successful_executions: successes, note: "too few to judge missing hops" },
     notes,
   };
-  return toolResult(output, renderGapReport(output));
+  return answer(output, renderGapReport(output));
 }
 
-async function aggregate(spans: SpanReader, input: FindGapsInput, t: GapThresholds, window: TimeWindow): Promise<CallToolResult> {
+async function aggregate(ctx: ToolContext, input: FindGapsInput, t: GapThresholds, window: TimeWindow): Promise<ToolAnswer<GapReport>> {
+  const { spans } = ctx;
   const sampled = await spans.recentRoots({ window, limit: input.sample });
   const { executions, truncated } = await loadExecutions(spans, sampled.roots, window, BASELINE_SPAN_LIMIT);
   const result = aggregateGaps(executions, t);
@@ -195,7 +129,7 @@ async function aggregate(spans: SpanReader, input: FindGapsInput, t: GapThreshol
     );
   }
   if (truncated) notes.push(`The sample's spans exceeded ${BASELINE_SPAN_LIMIT}; later spans were not read.`);
-  const groups = result.groups.filter((g) => g.successful < 5);
+  const groups = result.groups.filter((g) => g.successful < MIN_BASELINE_EXECUTIONS);
   for (const g of groups) notes.push(`${g.rootHop}: only ${g.successful} successful execution(s) in the sample, too few to learn its expected hops.`);
 
   const findings = [
@@ -214,7 +148,7 @@ async function aggregate(spans: SpanReader, input: FindGapsInput, t: GapThreshol
       sentence: `${hopOf(n)} ${n.span.spanId} names a parent that is not in the data.`,
     })),
   ];
-  const output: FindGapsOutput = {
+  const output: GapReport = {
     mode: "aggregate",
     window: { since: isoTime(window.fromMs), until: isoTime(window.toMs) },
     findings,
@@ -246,9 +180,5 @@ async function aggregate(spans: SpanReader, input: FindGapsInput, t: GapThreshol
     sample_truncated: sampled.more,
     notes,
   };
-  return toolResult(output, renderGapReport(output));
-}
-
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
+  return answer(output, renderGapReport(output));
 }

@@ -2,14 +2,13 @@
 // errors — as a compact text waterfall and as structured content, pruned to a span budget by priority.
 
 import { z } from "zod";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { buildSpanTree } from "../analysis/span-tree.js";
 import { pruneTrace } from "../analysis/prune.js";
 import { buildTraceReport, type TraceReport } from "../analysis/trace-report.js";
 import { renderWaterfall } from "../analysis/waterfall.js";
-import type { SpanReader } from "../store/span-table.js";
-import { lookupTrace, notFoundMessage } from "./trace-lookup.js";
-import { toolError, toolErrorFrom, toolResult } from "./result.js";
+import { InputError } from "../errors.js";
+import { findExecution, requireOneId } from "../investigation/execution-lookup.js";
+import { answer, defineTool, READ_ONLY } from "./tool-definition.js";
 
 export const MAX_SPANS_LIMIT = 500;
 
@@ -106,30 +105,28 @@ export const getTraceOutput = z.object({
 export type GetTraceInput = z.infer<typeof getTraceInput>;
 export type GetTraceOutput = z.infer<typeof getTraceOutput>;
 
-export const getTraceDescription = `Show one trace as a tree: every hop (service.operation) with its offset from the trace start, duration, self time (time not covered by children), status and error, the critical path, and what is odd (orphans, spans that never finished, clock skew, hops joined across trace ids by job_id).
+const description = `Show one trace as a tree: every hop (service.operation) with its offset from the trace start, duration, self time (time not covered by children), status and error, the critical path, and what is odd (orphans, spans that never finished, clock skew, hops joined across trace ids by job_id).
 Use it when you have a trace_id or a job_id and need to see what happened inside one execution — e.g. "why did job bias-detection-1761135900618 fail?". Give trace_id or job_id (a job id is looked up in span metadata and all its traces are joined, since some services do not propagate trace_id).
 Returns a compact text waterfall (one line per span) plus the same data as structured content. Large traces are pruned to max_spans by priority (failures and their ancestors, then the critical path); hidden siblings are collapsed into "×N" lines with p50/total, and the cut is always stated — use focus_span_id to expand a subtree.
 Pair with list_failed_spans (to find failing traces first) and find_gaps (to see missing hops and slow hand-offs in the same trace).`;
 
-export async function getTrace(spans: SpanReader, input: GetTraceInput, options: { maxTraceSpans: number }): Promise<CallToolResult> {
-  if (!input.trace_id === !input.job_id) {
-    return toolError(
-      input.trace_id
-        ? "Give trace_id or job_id, not both."
-        : "Give a trace_id (e.g. 4bf92f3577b34da6a3ce929d0e0e4736) or a job_id (e.g. bias-detection-1761135900618). If you have neither, find failing traces with list_failed_spans.",
-    );
-  }
-  try {
-    const found = await lookupTrace(spans, input, options.maxTraceSpans);
-    if (!found) return toolError(await notFoundMessage(spans, input.trace_id ?? input.job_id!));
-    const { loaded, resolved } = found;
-
-    const tree = buildSpanTree(loaded.spans, { correlationKeys: [...spans.correlationKeys] });
+export default defineTool({
+  name: "get_trace",
+  title: "Get trace",
+  description,
+  annotations: READ_ONLY,
+  inputSchema: getTraceInput,
+  outputSchema: getTraceOutput,
+  async handler(ctx, input) {
+    requireOneId(input);
+    const { maxTraceSpans } = ctx.settings;
+    const { loaded, resolved } = await findExecution(ctx.spans, input, maxTraceSpans, ctx.now());
+    const tree = buildSpanTree(loaded.spans, { correlationKeys: [...ctx.spans.correlationKeys] });
     let focus = null;
     if (input.focus_span_id) {
       focus = tree.nodes.find((n) => n.span.spanId === input.focus_span_id) ?? null;
       if (!focus) {
-        return toolError(
+        throw new InputError(
           `Span ${input.focus_span_id} is not in ${tree.traceIds.join(", ")}. Call get_trace without focus_span_id to see the span ids, then pass one of them.`,
         );
       }
@@ -137,15 +134,10 @@ export async function getTrace(spans: SpanReader, input: GetTraceInput, options:
     const pruned = pruneTrace(tree, input.max_spans, focus);
     const report: TraceReport = buildTraceReport(tree, pruned, { metadata: input.include_metadata, focus });
     if (loaded.truncated) {
-      report.findings.unshift(
-        `This trace has more than ${options.maxTraceSpans} spans; only the first ${options.maxTraceSpans} by start time were read (TRACE_DOCTOR_MAX_TRACE_SPANS).`,
-      );
+      report.findings.unshift(`This trace has more than ${maxTraceSpans} spans; only the first ${maxTraceSpans} by start time were read (TRACE_DOCTOR_MAX_TRACE_SPANS).`);
     }
     const output: GetTraceOutput = { resolved, ...report, read_truncated: loaded.truncated };
     const header = resolved.note ? `${resolved.note}\n` : "";
-    return toolResult(output, header + renderWaterfall(report, { maxSpansHint: MAX_SPANS_LIMIT }));
-  } catch (err) {
-    return toolErrorFrom(err);
-  }
-}
-
+    return answer(output, header + renderWaterfall(report, { maxSpansHint: MAX_SPANS_LIMIT }));
+  },
+});

@@ -4,18 +4,15 @@
 
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { contrastMetadata, durationShape, shapeSentence, type DurationShape } from "../analysis/failure-clusters.js";
-import { renderFailureReport } from "../analysis/failure-report.js";
-import { isoTime } from "../analysis/format.js";
+import { IMMEDIATE_MS } from "../analysis/defaults.js";
+import { failureReportSchema, renderFailureReport, type FailureReport } from "../analysis/failure-report.js";
+import { isoTime, round } from "../analysis/format.js";
 import { parseWindow, type TimeWindow } from "../analysis/time-window.js";
+import { InputError } from "../errors.js";
+import { describeClusters } from "../investigation/failure-clusters.js";
 import { FailureQueries, type FailureFilter, type FailureStatus, type PageCursor } from "../store/failure-queries.js";
-import { validateMetadataKey } from "../store/span-sql.js";
-import type { SpanTable } from "../store/span-table.js";
-import { toolError, toolErrorFrom, toolResult } from "./result.js";
-
-const CONTRASTED_CLUSTERS = 5;
-const CONTRAST_SAMPLE = 2000;
+import { validateMetadataKey } from "../store/span-columns.js";
+import { answer, defineTool, READ_ONLY } from "./tool-definition.js";
 
 export const listFailedSpansInput = z.object({
   since: z.string().max(40).optional().describe("Window start: ISO 8601, or a duration back from now (30m, 2h, 7d). Default 24h."),
@@ -41,7 +38,7 @@ export const listFailedSpansInput = z.object({
     .min(1)
     .max(60_000)
     .optional()
-    .describe("Below this a failure counts as 'immediate' (faster than a network round trip). Default from TRACE_DOCTOR_IMMEDIATE_MS (100)."),
+    .describe(`Below this a failure counts as 'immediate' (faster than a network round trip). Default from TRACE_DOCTOR_IMMEDIATE_MS (${IMMEDIATE_MS}).`),
   max_clusters: z.number().int().min(1).max(50).default(10).describe("Most clusters to return (1-50)."),
   limit: z.number().int().min(0).max(100).default(10).describe("Failing spans per page (0-100); 0 for clusters only."),
   cursor: z.string().max(1000).optional().describe("next_cursor from the previous answer, with the same filters, for the next page of spans."),
@@ -49,68 +46,7 @@ export const listFailedSpansInput = z.object({
 
 export type ListFailedSpansInput = z.infer<typeof listFailedSpansInput>;
 
-const distinguishing = z.object({
-  key: z.string(),
-  value: z.string(),
-  failure_share: z.number(),
-  success_share: z.number(),
-  failures: z.number(),
-  successes: z.number(),
-});
-
-export const listFailedSpansOutput = z.object({
-  window: z.object({ since: z.string(), until: z.string() }),
-  filters: z.record(z.string(), z.unknown()),
-  total_failures: z.number().optional().describe("On the first page only."),
-  cluster_total: z.number().optional().describe("On the first page only."),
-  clusters: z.array(
-    z.object({
-      service: z.string(),
-      operation: z.string(),
-      status: z.string(),
-      error_signature: z.string(),
-      example_error: z.string().optional(),
-      count: z.number(),
-      first_seen: z.string(),
-      last_seen: z.string(),
-      duration_ms: z.object({ min: z.number(), p50: z.number(), p95: z.number(), max: z.number() }).optional(),
-      shape: z.enum(["immediate", "timeout-like", "spread", "unfinished", "unknown"]),
-      shape_note: z.string(),
-      operation_total: z.number().optional(),
-      operation_failed: z.number().optional(),
-      operation_success_rate: z.number().optional(),
-      distinguishing: z.array(distinguishing).optional(),
-      contrast_sample: z.object({ failures: z.number(), successes: z.number() }).optional(),
-      example_trace_ids: z.array(z.string()),
-      example_job_ids: z.array(z.string()),
-    }),
-  ),
-  clusters_truncated: z.boolean(),
-  spans: z.array(
-    z.object({
-      trace_id: z.string(),
-      span_id: z.string(),
-      service: z.string(),
-      operation: z.string(),
-      status: z.string(),
-      started_at: z.string(),
-      duration_ms: z.number().optional(),
-      error: z.string().optional(),
-      job_id: z.string().optional(),
-    }),
-  ),
-  has_more: z.boolean(),
-  next_cursor: z.string().optional(),
-  page: z.enum(["first", "next"]),
-  empty: z
-    .object({ window_spans: z.number(), window_failures: z.number(), services_in_window: z.array(z.string()), suggestions: z.array(z.string()) })
-    .optional(),
-});
-
-export type ListFailedSpansOutput = z.infer<typeof listFailedSpansOutput>;
-export type FailureClusterOutput = ListFailedSpansOutput["clusters"][number];
-
-export const listFailedSpansDescription = `List what is failing in a time window (default: the last 24 h), grouped into clusters by service, operation, status and error signature (ids and numbers masked).
+const description = `List what is failing in a time window (default: the last 24 h), grouped into clusters by service, operation, status and error signature (ids and numbers masked).
 Each cluster comes with its count, first/last seen, duration min/p50/p95/max and shape — "immediate" (faster than a network round trip: the request never left or was refused at once), "timeout-like" (piled up at one limit) or "spread" — the success rate of the same operation, and the metadata values that set the failures apart from successes (e.g. region=US in 100% of failures vs 30% of successes), with example trace and job ids.
 Use it first when asked "what is failing?" or when you have no trace id yet; filter by service, operation, statuses, duration, metadata (any key, e.g. {"region":"US"}), trace_id or job_id. Also returns a page of the failing spans, newest first (limit, next_cursor).
 Then call get_trace on an example trace to see one failure inside, and find_gaps to see which hops are missing or slow.`;
@@ -134,94 +70,57 @@ function decodeCursor(cursor: string): { f: string; w: [number, number]; k: Page
   }
 }
 
-export interface ListFailedSpansOptions {
-  immediateMs: number;
-  unfinishedAfterMs: number;
-  now?: () => number;
-}
-
-export async function listFailedSpans(spans: SpanTable, input: ListFailedSpansInput, options: ListFailedSpansOptions): Promise<CallToolResult> {
-  const nowMs = (options.now ?? Date.now)();
-  let window: TimeWindow;
-  let after: PageCursor | null = null;
-  try {
-    window = parseWindow(input.since, input.until, nowMs);
+export default defineTool({
+  name: "list_failed_spans",
+  title: "List failed spans",
+  description,
+  annotations: READ_ONLY,
+  inputSchema: listFailedSpansInput,
+  outputSchema: failureReportSchema,
+  async handler(ctx, input) {
+    const nowMs = ctx.now();
+    let window = parseWindow(input.since, input.until, nowMs);
+    let after: PageCursor | null = null;
     for (const key of Object.keys(input.metadata ?? {})) validateMetadataKey(key);
-  } catch (err) {
-    return toolError((err as Error).message);
-  }
-  if (input.min_duration_ms !== undefined && input.max_duration_ms !== undefined && input.min_duration_ms > input.max_duration_ms) {
-    return toolError(`min_duration_ms (${input.min_duration_ms}) is greater than max_duration_ms (${input.max_duration_ms}): nothing can match.`);
-  }
-  if (input.cursor) {
-    const c = decodeCursor(input.cursor);
-    if (!c) return toolError("cursor is not one this tool issued: pass next_cursor from a previous answer unchanged, or omit it for the first page.");
-    // A relative window would move between calls; the cursor pins the window of the first page.
-    window = { fromMs: c.w[0], toMs: c.w[1] };
-    if (c.f !== filterFingerprint(input, window)) {
-      return toolError("cursor was issued for different filters: repeat the same filters as the first call (since, until, service, ...), or omit the cursor.");
+    if (input.min_duration_ms !== undefined && input.max_duration_ms !== undefined && input.min_duration_ms > input.max_duration_ms) {
+      throw new InputError(`min_duration_ms (${input.min_duration_ms}) is greater than max_duration_ms (${input.max_duration_ms}): nothing can match.`);
     }
-    after = c.k;
-  }
+    if (input.cursor) {
+      const c = decodeCursor(input.cursor);
+      if (!c) throw new InputError("cursor is not one this tool issued: pass next_cursor from a previous answer unchanged, or omit it for the first page.");
+      // A relative window would move between calls; the cursor pins the window of the first page.
+      window = { fromMs: c.w[0], toMs: c.w[1] };
+      if (c.f !== filterFingerprint(input, window)) {
+        throw new InputError("cursor was issued for different filters: repeat the same filters as the first call (since, until, service, ...), or omit the cursor.");
+      }
+      after = c.k;
+    }
 
-  const filter: FailureFilter = {
-    window,
-    unfinishedBeforeMs: nowMs - options.unfinishedAfterMs,
-    ...(input.service !== undefined && { service: input.service }),
-    ...(input.operation !== undefined && { operation: input.operation }),
-    ...(input.statuses && { statuses: input.statuses as FailureStatus[] }),
-    ...(input.min_duration_ms !== undefined && { minDurationMs: input.min_duration_ms }),
-    ...(input.max_duration_ms !== undefined && { maxDurationMs: input.max_duration_ms }),
-    ...(input.metadata && { metadata: Object.fromEntries(Object.entries(input.metadata).map(([k, v]) => [k, String(v)])) }),
-    ...(input.trace_id !== undefined && { traceId: input.trace_id }),
-    ...(input.job_id !== undefined && { correlation: { key: spans.correlationKeys[0]!, value: input.job_id } }),
-  };
-  const immediateMs = input.immediate_ms ?? options.immediateMs;
-  const correlationKey = spans.correlationKeys[0]!;
-  const queries = new FailureQueries(spans);
+    const correlationKey = ctx.spans.correlationKeys[0]!;
+    const filter: FailureFilter = {
+      window,
+      unfinishedBeforeMs: nowMs - ctx.settings.unfinishedAfterMs,
+      ...(input.service !== undefined && { service: input.service }),
+      ...(input.operation !== undefined && { operation: input.operation }),
+      ...(input.statuses && { statuses: input.statuses as FailureStatus[] }),
+      ...(input.min_duration_ms !== undefined && { minDurationMs: input.min_duration_ms }),
+      ...(input.max_duration_ms !== undefined && { maxDurationMs: input.max_duration_ms }),
+      ...(input.metadata && { metadata: Object.fromEntries(Object.entries(input.metadata).map(([k, v]) => [k, String(v)])) }),
+      ...(input.trace_id !== undefined && { traceId: input.trace_id }),
+      ...(input.job_id !== undefined && { correlation: { key: correlationKey, value: input.job_id } }),
+    };
+    const immediateMs = input.immediate_ms ?? ctx.settings.immediateMs;
+    const queries = new FailureQueries(ctx.spans);
 
-  try {
     const first = after === null;
     const [clusterPage, page] = await Promise.all([
       first ? queries.clusters(filter, input.max_clusters, correlationKey, immediateMs) : Promise.resolve({ clusters: [], clusterTotal: 0, failureTotal: 0 }),
       input.limit > 0 ? queries.page(filter, input.limit, after) : Promise.resolve({ spans: [], hasMore: false }),
     ]);
-    // The success rates and the contrasts depend only on the clusters: all of them at once.
-    const contrasted = clusterPage.clusters.slice(0, CONTRASTED_CLUSTERS);
-    const [counts, contrasts] = await Promise.all([
-      queries.operationCounts(filter, uniqueOperations(clusterPage.clusters)),
-      Promise.all(contrasted.map((c) => queries.valueCounts(filter, c, CONTRAST_SAMPLE, immediateMs))),
-    ]);
-    const clusters: FailureClusterOutput[] = clusterPage.clusters.map((c, i) => {
-      const stats = { count: c.count, minMs: c.minMs, p05Ms: c.p05Ms, p50Ms: c.p50Ms, p95Ms: c.p95Ms, maxMs: c.maxMs };
-      const shape: DurationShape = durationShape(stats, c.status, { immediateMs });
-      const op = counts.find((o) => o.service === c.service && o.operation === c.operation);
-      const v = contrasts[i];
-      return {
-        service: c.service,
-        operation: c.operation,
-        status: c.status,
-        error_signature: c.signature,
-        ...(c.exampleError ? { example_error: c.exampleError } : {}),
-        count: c.count,
-        first_seen: isoTime(c.firstMs),
-        last_seen: isoTime(c.lastMs),
-        ...(c.minMs !== null && { duration_ms: { min: round(c.minMs), p50: round(c.p50Ms!), p95: round(c.p95Ms!), max: round(c.maxMs!) } }),
-        shape,
-        shape_note: shapeSentence(shape, stats, { immediateMs }),
-        ...(op && { operation_total: op.total, operation_failed: op.failed, operation_success_rate: op.total ? round(op.succeeded / op.total, 3) : 0 }),
-        // The contrast costs one bounded query per cluster: done for the largest clusters only.
-        ...(v && {
-          distinguishing: contrastMetadata(v.failures, v.failureTotal, v.successes, v.successTotal),
-          contrast_sample: { failures: v.failureTotal, successes: v.successTotal },
-        }),
-        example_trace_ids: c.exampleTraceIds,
-        example_job_ids: c.exampleCorrelation,
-      };
-    });
+    const clusters = await describeClusters(queries, filter, clusterPage.clusters, immediateMs);
 
     const lastSpan = page.spans[page.spans.length - 1];
-    const output: ListFailedSpansOutput = {
+    const output: FailureReport = {
       window: { since: isoTime(window.fromMs), until: isoTime(window.toMs) },
       filters: echoFilters(input),
       ...(first && { total_failures: clusterPage.failureTotal, cluster_total: clusterPage.clusterTotal }),
@@ -251,22 +150,9 @@ export async function listFailedSpans(spans: SpanTable, input: ListFailedSpansIn
         suggestions: suggestions(input, summary),
       };
     }
-    return toolResult(output, renderFailureReport(output, { immediateMs }));
-  } catch (err) {
-    return toolErrorFrom(err);
-  }
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-function uniqueOperations(clusters: Array<{ service: string; operation: string }>) {
-  const seen = new Map<string, { service: string; operation: string }>();
-  for (const c of clusters) seen.set(`${c.service}\u0000${c.operation}`, { service: c.service, operation: c.operation });
-  return [...seen.values()];
-}
+    return answer(output, renderFailureReport(output, { immediateMs }));
+  },
+});
 
 function echoFilters(input: ListFailedSpansInput): Record<string, unknown> {
   const { cursor: _c, limit: _l, max_clusters: _m, ...rest } = input;

@@ -3,7 +3,8 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generateDemoDataset, type DemoSpanRow } from "../../src/demo/demo-dataset.js";
-import { startSentryApiServer, type SentryApiServer, type SentryFixtures } from "../../src/demo/sentry-api-server.js";
+import type { SentryFixtures } from "../../src/demo/sentry-api-server.js";
+import { startTestSentry, type TestSentryOptions, type TestSentryServer } from "../support/sentry-stand-in.js";
 import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 
 const NOW = new Date("2025-10-22T18:00:00Z");
@@ -42,12 +43,12 @@ function linkParts(link: string | null): Record<string, { url: string; results: 
   return parts;
 }
 
-async function startWith(extra: Partial<Parameters<typeof startSentryApiServer>[0]> = {}): Promise<SentryApiServer> {
-  return startSentryApiServer({ fixtures, token: TOKEN, ...extra });
+async function startWith(extra: Partial<TestSentryOptions> = {}): Promise<TestSentryServer> {
+  return startTestSentry({ fixtures, token: TOKEN, ...extra });
 }
 
 describe("sentry api server", () => {
-  let server: SentryApiServer;
+  let server: TestSentryServer;
   const api = (path: string) => `${server.url}/api/0/organizations/${ORG}/${path}`;
   const get = (path: string, init: RequestInit = {}) =>
     fetch(api(path), { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...(init.headers ?? {}) } });

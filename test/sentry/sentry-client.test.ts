@@ -5,7 +5,8 @@
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateDemoDataset } from "../../src/demo/demo-dataset.js";
-import { startSentryApiServer, type SentryApiServer, type SentryFixtures } from "../../src/demo/sentry-api-server.js";
+import type { SentryFixtures } from "../../src/demo/sentry-api-server.js";
+import { startTestSentry, type TestSentryOptions, type TestSentryServer } from "../support/sentry-stand-in.js";
 import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 import { nextCursor, rateLimitWait, SentryApiError, SentryClient, type SentryClientOptions } from "../../src/sentry/sentry-client.js";
 
@@ -56,7 +57,7 @@ function bulkFixtures(count: number): SentryFixtures {
 }
 
 describe("SentryClient against the local Sentry API", () => {
-  let server: SentryApiServer;
+  let server: TestSentryServer;
   let sleeps: number[];
 
   const client = (over: Partial<SentryClientOptions> = {}) =>
@@ -74,7 +75,7 @@ describe("SentryClient against the local Sentry API", () => {
   const paths = () => server.requests.map((r) => r.path);
 
   beforeAll(async () => {
-    server = await startSentryApiServer({ fixtures, token: TOKEN });
+    server = await startTestSentry({ fixtures, token: TOKEN });
   });
   afterAll(() => server.close());
   beforeEach(() => {
@@ -218,12 +219,12 @@ describe("SentryClient against the local Sentry API", () => {
   });
 
   describe("pagination", () => {
-    let bulk: SentryApiServer;
+    let bulk: TestSentryServer;
     const bulkClient = () => client({ baseUrl: bulk.url });
 
     beforeAll(async () => {
       // No pageSize: the client always sends limit (at most 100, as Sentry allows), so pages are 100 long.
-      bulk = await startSentryApiServer({ fixtures: bulkFixtures(620), token: TOKEN });
+      bulk = await startTestSentry({ fixtures: bulkFixtures(620), token: TOKEN });
     });
     afterAll(() => bulk.close());
     beforeEach(() => {
@@ -406,7 +407,7 @@ describe("SentryClient against the local Sentry API", () => {
     });
 
     it("a rate limit in the middle of pagination is waited out, and the pages still join up", async () => {
-      const bulk = await startSentryApiServer({ fixtures: bulkFixtures(150), token: TOKEN });
+      const bulk = await startTestSentry({ fixtures: bulkFixtures(150), token: TOKEN });
       try {
         bulk.faults.push({ path: /cursor=0(%3A|:)100(%3A|:)0/, status: 429, times: 1, headers: { "X-Sentry-Rate-Limit-Reset": String(NOW_MS / 1000 + 1) } });
         const found = await client({ baseUrl: bulk.url }).searchIssues("job_id:bulk-job", 150);
@@ -467,7 +468,7 @@ describe("SentryClient against the local Sentry API", () => {
     });
 
     it("nothing listening: kind network", async () => {
-      const closed = await startSentryApiServer({ fixtures, token: TOKEN });
+      const closed = await startTestSentry({ fixtures, token: TOKEN });
       const url = closed.url;
       await closed.close();
       const err = await failure(client({ baseUrl: url, maxAttempts: 2 }).getIssue("4711"));
@@ -503,9 +504,9 @@ describe("SentryClient against the local Sentry API", () => {
   });
 
   describe("self-hosted quirks", () => {
-    let quirky: SentryApiServer;
+    let quirky: TestSentryServer;
     beforeAll(async () => {
-      quirky = await startSentryApiServer({ fixtures, token: TOKEN, selfHostedQuirks: true });
+      quirky = await startTestSentry({ fixtures, token: TOKEN, selfHostedQuirks: true });
     });
     afterAll(() => quirky.close());
 

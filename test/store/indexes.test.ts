@@ -3,14 +3,15 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { fillSpans } from "../../src/bench/fill-spans.js";
+import { fillSpans } from "../../scripts/fill-spans.js";
 import type { ReadOnlyDatabase, Row } from "../../src/store/database.js";
 import { PostgresDatabase } from "../../src/store/postgres.js";
 import { SpanTable } from "../../src/store/span-table.js";
-import { getTrace, getTraceInput } from "../../src/tools/get-trace.js";
-import { listFailedSpans, listFailedSpansInput } from "../../src/tools/list-failed-spans.js";
-import { findGapsInput, findGapsTool } from "../../src/tools/find-gaps.js";
 import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
+import { toolsFor } from "../support/tool-client.js";
+import findGaps from "../../src/tools/find-gaps.js";
+import getTrace from "../../src/tools/get-trace.js";
+import listFailedSpans from "../../src/tools/list-failed-spans.js";
 
 class Recorder implements ReadOnlyDatabase {
   statements: Array<{ sql: string; params: readonly unknown[] }> = [];
@@ -78,28 +79,31 @@ describe.runIf(ready)("indexes on real Postgres (100 k spans)", () => {
   };
 
   it("get_trace: trace_id index for the spans, job_id expression index for the lookup", async () => {
-    const byJob = await plansOf(() => getTrace(spans, getTraceInput.parse({ job_id: failingJob }), { maxTraceSpans: 20_000 }));
+    const tools = await toolsFor(spans);
+    const byJob = await plansOf(() => tools.structured(getTrace, { job_id: failingJob }));
     expect(planFor(byJob, "->>'job_id') = ANY")).toMatch(/trace_spans_job_id_idx/);
-    expect(planFor(byJob, "trace_id = ANY")).toMatch(/trace_spans_trace_id_idx/);
-    const byTrace = await plansOf(() => getTrace(spans, getTraceInput.parse({ trace_id: traceId }), { maxTraceSpans: 20_000 }));
-    expect(planFor(byTrace, "trace_id = ANY")).toMatch(/trace_spans_trace_id_idx/);
+    expect(planFor(byJob, '"trace_id" = ANY')).toMatch(/trace_spans_trace_id_idx/);
+    const byTrace = await plansOf(() => tools.structured(getTrace, { trace_id: traceId }));
+    expect(planFor(byTrace, '"trace_id" = ANY')).toMatch(/trace_spans_trace_id_idx/);
   });
 
   it("list_failed_spans: the failures partial index, and index-only counts per operation", async () => {
-    const plans = await plansOf(() => listFailedSpans(spans, listFailedSpansInput.parse({}), { immediateMs: 100, unfinishedAfterMs: 600_000 }));
+    const tools = await toolsFor(spans);
+    const plans = await plansOf(() => tools.structured(listFailedSpans));
     expect(planFor(plans, "WITH f AS")).toMatch(/trace_spans_failures_idx/);
-    expect(planFor(plans, "to_char(started_at")).toMatch(/trace_spans_failures_idx/);
+    expect(planFor(plans, 'to_char("started_at"')).toMatch(/trace_spans_failures_idx/);
     expect(planFor(plans, "CROSS JOIN LATERAL")).toMatch(/Index Only Scan using trace_spans_operation_idx/);
     expect(planFor(plans, "WITH fail AS")).toMatch(/trace_spans_failures_idx/);
     for (const p of plans) expect(p.plan, p.sql).not.toMatch(/Seq Scan on trace_spans/);
   });
 
   it("find_gaps: the roots partial index to sample executions", async () => {
-    const plans = await plansOf(() => findGapsTool(spans, findGapsInput.parse({}), { maxTraceSpans: 20_000 }));
-    expect(planFor(plans, "parent_span_id IS NULL")).toMatch(/trace_spans_roots_idx/);
+    const tools = await toolsFor(spans);
+    const plans = await plansOf(() => tools.structured(findGaps));
+    expect(planFor(plans, '"parent_span_id" IS NULL')).toMatch(/trace_spans_roots_idx/);
     for (const p of plans) expect(p.plan, p.sql).not.toMatch(/Seq Scan on trace_spans/);
-    const one = await plansOf(() => findGapsTool(spans, findGapsInput.parse({ job_id: failingJob }), { maxTraceSpans: 20_000 }));
-    expect(planFor(one, "parent_span_id IS NULL")).toMatch(/trace_spans_(operation|roots)_idx/);
+    const one = await plansOf(() => tools.structured(findGaps, { job_id: failingJob }));
+    expect(planFor(one, '"parent_span_id" IS NULL')).toMatch(/trace_spans_(operation|roots)_idx/);
     for (const p of one) expect(p.plan, p.sql).not.toMatch(/Seq Scan on trace_spans/);
   });
 });

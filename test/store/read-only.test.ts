@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applySchema } from "../../src/store/span-writer.js";
 import { SpanTable } from "../../src/store/span-table.js";
-import { quoteTableName } from "../../src/store/span-sql.js";
+import { quoteTableName } from "../../src/store/span-columns.js";
 import { redactUrl } from "../../src/store/database.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
 

@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDemoDataset, type DemoManifest } from "../../src/demo/demo-dataset.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans, type SpanRowInput } from "../../src/store/span-writer.js";
-import { diagnoseInput, diagnoseTool, type DiagnoseOutput } from "../../src/tools/diagnose.js";
+import diagnose from "../../src/tools/diagnose.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
-import { startSentryApiServer } from "../../src/demo/sentry-api-server.js";
 import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 import { SentryClient } from "../../src/sentry/sentry-client.js";
+import { startTestSentry } from "../support/sentry-stand-in.js";
+import { connectTools, type ToolClient } from "../support/tool-client.js";
 
 const NOW = new Date("2025-10-22T18:00:00.000Z");
 
@@ -47,19 +48,8 @@ describe.each(await backends())("diagnose on $name", ({ open }) => {
   let spans: SpanTable;
   let ex: DemoManifest["examples"];
   let rows: ReturnType<typeof generateDemoDataset>["rows"];
-  const run = async (args: Record<string, unknown>) => {
-    const r = await diagnoseTool(spans, diagnoseInput.parse(args), {
-      maxTraceSpans: 20_000,
-      immediateMs: 100,
-      unfinishedAfterMs: 600_000,
-      sentry: null,
-      sentryMissing: ["SENTRY_AUTH_TOKEN", "SENTRY_ORG"],
-      jobTagKeys: ["job_id"],
-      now: () => NOW.getTime(),
-    });
-    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-    return r.structuredContent as DiagnoseOutput;
-  };
+  let tools: ToolClient;
+  const run = async (args: Record<string, unknown>) => (await tools.structured(diagnose, args)).out;
 
   beforeAll(async () => {
     db = await open();
@@ -69,6 +59,7 @@ describe.each(await backends())("diagnose on $name", ({ open }) => {
     rows = data.rows;
     await insertSpans(db.writer, [...data.rows, ...nearMisses()], db.table());
     spans = new SpanTable(db.reader, db.table(), ["job_id"]);
+    tools = await connectTools({ spans, sentryMissing: ["SENTRY_AUTH_TOKEN", "SENTRY_ORG"], now: () => NOW.getTime() });
   });
   afterAll(() => db?.close());
 
@@ -97,26 +88,38 @@ describe.each(await backends())("diagnose on $name", ({ open }) => {
   });
 
   it("from a Sentry issue: diagnoses its recommended event's job and cites the event", async () => {
-    const server = await startSentryApiServer({ fixtures: demoSentryFixtures(rows, { org: "project-beacon" }), token: "t0k3n-for-tests" });
+    const server = await startTestSentry({ fixtures: demoSentryFixtures(rows, { org: "project-beacon" }), token: "t0k3n-for-tests" });
+    const sentry = new SentryClient({ baseUrl: server.url, token: "t0k3n-for-tests", org: "project-beacon", sleep: async () => {}, now: () => NOW.getTime() });
+    const withSentry = await connectTools({ spans, sentry, now: () => NOW.getTime() });
     try {
-      const sentry = new SentryClient({ baseUrl: server.url, token: "t0k3n-for-tests", org: "project-beacon", sleep: async () => {} });
-      const r = await diagnoseTool(spans, diagnoseInput.parse({ issue: "RUNNER-1A" }), {
-        maxTraceSpans: 20_000,
-        immediateMs: 100,
-        unfinishedAfterMs: 600_000,
-        sentry,
-        sentryMissing: [],
-        jobTagKeys: ["job_id"],
-        now: () => NOW.getTime(),
-      });
-      const out = r.structuredContent as DiagnoseOutput;
+      const { out } = await withSentry.structured(diagnose, { issue: "RUNNER-1A" });
       expect(out.subject.by).toBe("issue");
       expect(out.hypotheses[0]!.kind).toBe("immediate_caller_failure");
       const event = out.hypotheses[0]!.evidence.find((e) => e.type === "sentry_event")!;
       expect(event.id).toMatch(/^[0-9a-f]{32}$/);
       expect(event.note).toMatch(/RUNNER-1A/);
       expect(out.not_checked.join(" ")).not.toMatch(/Sentry/);
+      // What Sentry refuses reads the same from diagnose as from sentry_issue_context, with its code.
+      const missing = await withSentry.error("diagnose", { issue: "RUNNER-ZZZ" });
+      expect(missing.code).toBe("not_found");
+      expect(missing.text).toMatch(/Sentry has no short id RUNNER-ZZZ in organization project-beacon/);
+      expect(missing.text).not.toMatch(/Unexpected|Internal error/);
+      expect(await withSentry.error("sentry_issue_context", { issue: "RUNNER-ZZZ" })).toEqual(missing);
+      for (const [status, code, text] of [
+        [401, "upstream", /rejected the token \(401\)/],
+        [403, "upstream", /may not read .* \(403\)/],
+        [429, "busy", /rate-limited .* \(429\)/],
+        [500, "upstream", /answered 500/],
+      ] as const) {
+        server.faults.length = 0;
+        server.faults.push({ path: "/shortids/", status, headers: status === 429 ? { "Retry-After": "600" } : {} });
+        const viaDiagnose = await withSentry.error("diagnose", { issue: "RUNNER-1A" });
+        expect(viaDiagnose.code, String(status)).toBe(code);
+        expect(viaDiagnose.text).toMatch(text);
+        expect(await withSentry.error("sentry_issue_context", { issue: "RUNNER-1A" })).toEqual(viaDiagnose);
+      }
     } finally {
+      await withSentry.close();
       await server.close();
     }
   });
@@ -143,14 +146,15 @@ describe.each(await backends())("diagnose on $name", ({ open }) => {
   });
 
   it("refuses a Sentry issue without Sentry, and bad input, with messages that say what to do", async () => {
-    const opts = { maxTraceSpans: 20_000, immediateMs: 100, unfinishedAfterMs: 600_000, sentry: null, sentryMissing: ["SENTRY_ORG"], jobTagKeys: ["job_id"] };
-    const noSentry = await diagnoseTool(spans, diagnoseInput.parse({ issue: "RUNNER-1A" }), opts);
-    expect(noSentry.isError).toBe(true);
-    expect(JSON.stringify(noSentry.content)).toMatch(/set SENTRY_ORG, or give the job_id or trace_id/);
-    const both = await diagnoseTool(spans, diagnoseInput.parse({ job_id: "a", trace_id: "b" }), opts);
-    expect(JSON.stringify(both.content)).toMatch(/not job_id and trace_id/);
-    const unknown = await diagnoseTool(spans, diagnoseInput.parse({ job_id: "nope" }), opts);
-    expect(unknown.isError).toBe(true);
-    expect(JSON.stringify(unknown.content)).toMatch(/No spans found/);
+    const noSentry = await connectTools({ spans, sentryMissing: ["SENTRY_ORG"], now: () => NOW.getTime() });
+    const refused = await noSentry.error("diagnose", { issue: "RUNNER-1A" });
+    expect(refused).toMatchObject({ code: "not_configured" });
+    expect(refused.text).toMatch(/set SENTRY_ORG .* diagnose by job_id or trace_id/);
+    expect(await noSentry.error("sentry_issue_context", { issue: "RUNNER-1A" })).toEqual(refused);
+    const both = await noSentry.error("diagnose", { job_id: "a", trace_id: "b" });
+    expect(both).toMatchObject({ code: "bad_input", text: expect.stringMatching(/not job_id and trace_id/) });
+    const unknown = await noSentry.error("diagnose", { job_id: "nope" });
+    expect(unknown).toMatchObject({ code: "not_found", text: expect.stringMatching(/No spans found/) });
+    await noSentry.close();
   });
 });

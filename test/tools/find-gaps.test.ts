@@ -5,8 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans, type SpanRowInput } from "../../src/store/span-writer.js";
-import { findGapsInput, findGapsTool, type FindGapsOutput } from "../../src/tools/find-gaps.js";
+import type { GapReport } from "../../src/analysis/gap-report.js";
+import findGaps from "../../src/tools/find-gaps.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
+import { connectTools, type ToolClient } from "../support/tool-client.js";
 
 const NOW = Date.UTC(2025, 9, 22, 18, 30, 0);
 const MIN = 60_000;
@@ -100,11 +102,12 @@ describe.each(await backends())("find_gaps on $name", ({ open }) => {
   let db: TestDatabase;
   let spans: SpanTable;
 
-  const call = (args: Record<string, unknown>) => findGapsTool(spans, findGapsInput.parse(args), { maxTraceSpans: 20_000, now: () => NOW });
-  const run = async (args: Record<string, unknown>): Promise<{ out: FindGapsOutput; text: string }> => {
+  let tools: ToolClient;
+  const call = (args: Record<string, unknown>) => tools.call("find_gaps", args);
+  const run = async (args: Record<string, unknown>): Promise<{ out: GapReport; text: string }> => {
     const result = await call(args);
     expect(result.isError, textOf(result)).toBeFalsy();
-    return { out: result.structuredContent as FindGapsOutput, text: textOf(result) };
+    return { out: findGaps.outputSchema.parse(result.structuredContent), text: textOf(result) };
   };
 
   beforeAll(async () => {
@@ -112,6 +115,7 @@ describe.each(await backends())("find_gaps on $name", ({ open }) => {
     await applySchema(db.writer, db.table());
     await insertSpans(db.writer, ROWS, db.table());
     spans = new SpanTable(db.reader, db.table(), ["job_id"]);
+    tools = await connectTools({ spans, now: () => NOW });
   });
   afterAll(() => db?.close());
 

@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDemoDataset, type DemoManifest } from "../../src/demo/demo-dataset.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
-import { getTrace, getTraceInput, type GetTraceOutput } from "../../src/tools/get-trace.js";
+import getTrace from "../../src/tools/get-trace.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
+import { toolsFor } from "../support/tool-client.js";
 
 const NOW = new Date();
 
@@ -14,7 +15,8 @@ function textOf(result: { content: Array<{ type: string; text?: string }> }): st
   return result.content.map((c) => c.text ?? "").join("\n");
 }
 
-const call = (spans: SpanTable, args: Record<string, unknown>) => getTrace(spans, getTraceInput.parse(args), { maxTraceSpans: 20_000 });
+const call = async (spans: SpanTable, args: Record<string, unknown>) => (await toolsFor(spans)).call("get_trace", args);
+const parse = (result: { structuredContent?: unknown }) => getTrace.outputSchema.parse(result.structuredContent);
 
 describe.each(await backends())("get_trace on $name", ({ open }) => {
   let db: TestDatabase;
@@ -34,7 +36,7 @@ describe.each(await backends())("get_trace on $name", ({ open }) => {
   it("shows the 13 ms failing job by job_id: runner spans only, failed, no router hop", async () => {
     const result = await call(spans, { job_id: manifest.examples.immediateFailureJobId });
     expect(result.isError).toBeFalsy();
-    const out = result.structuredContent as GetTraceOutput;
+    const out = parse(result);
     expect(out.resolved).toMatchObject({ by: "job_id", key: "job_id" });
     expect(out.trace_ids).toEqual([manifest.examples.immediateFailureTraceId]);
     expect(out.services).toEqual(["runner"]);
@@ -50,7 +52,7 @@ describe.each(await backends())("get_trace on $name", ({ open }) => {
 
   it("shows a successful job with every hop, offsets and the critical path", async () => {
     const result = await call(spans, { trace_id: manifest.examples.successTraceId });
-    const out = result.structuredContent as GetTraceOutput;
+    const out = parse(result);
     expect(out.services).toEqual(["runner", "router", "modal"]);
     expect(out.span_count).toBe(6);
     const byOp = Object.fromEntries(out.spans.map((s) => [s.operation, s]));
@@ -64,7 +66,7 @@ describe.each(await backends())("get_trace on $name", ({ open }) => {
   it("joins the router hop that wrote its own trace_id, by job_id, from either side", async () => {
     const { linkedByJobIdRunnerTraceId: runner, linkedByJobIdRouterTraceId: router, linkedByJobIdJobId: job } = manifest.examples;
     for (const args of [{ trace_id: runner }, { job_id: job }, { trace_id: router }]) {
-      const out = (await call(spans, args)).structuredContent as GetTraceOutput;
+      const out = parse(await call(spans, args));
       expect(new Set(out.trace_ids)).toEqual(new Set([runner, router]));
       const hop = out.spans.find((s) => s.operation === "inference_request")!;
       expect(hop.linked_by).toBe("job_id");
@@ -75,14 +77,14 @@ describe.each(await backends())("get_trace on $name", ({ open }) => {
   });
 
   it("keeps a trace to itself when include_linked is false", async () => {
-    const out = (await call(spans, { trace_id: manifest.examples.linkedByJobIdRunnerTraceId, include_linked: false })).structuredContent as GetTraceOutput;
+    const out = parse(await call(spans, { trace_id: manifest.examples.linkedByJobIdRunnerTraceId, include_linked: false }));
     expect(out.trace_ids).toEqual([manifest.examples.linkedByJobIdRunnerTraceId]);
     expect(out.services).not.toContain("router");
   });
 
   it("accepts a job id passed as trace_id, and says so", async () => {
     const result = await call(spans, { trace_id: manifest.examples.immediateFailureJobId });
-    const out = result.structuredContent as GetTraceOutput;
+    const out = parse(result);
     expect(out.trace_ids).toEqual([manifest.examples.immediateFailureTraceId]);
     expect(out.resolved.note).toMatch(/No trace has id .* job_id/);
     expect(textOf(result)).toContain("showing those");
@@ -103,9 +105,9 @@ describe.each(await backends())("get_trace on $name", ({ open }) => {
   });
 
   it("focuses on a subtree, and rejects a focus span that is not in the trace", async () => {
-    const all = (await call(spans, { trace_id: manifest.examples.successTraceId })).structuredContent as GetTraceOutput;
+    const all = parse(await call(spans, { trace_id: manifest.examples.successTraceId }));
     const router = all.spans.find((s) => s.operation === "inference_request")!;
-    const focused = (await call(spans, { trace_id: manifest.examples.successTraceId, focus_span_id: router.span_id })).structuredContent as GetTraceOutput;
+    const focused = parse(await call(spans, { trace_id: manifest.examples.successTraceId, focus_span_id: router.span_id }));
     expect(focused.spans.map((s) => s.service)).toEqual(["router", "router", "modal"]);
     const bad = await call(spans, { trace_id: manifest.examples.successTraceId, focus_span_id: "nope" });
     expect(bad.isError).toBe(true);
@@ -160,7 +162,7 @@ describe.each(await backends())("table variants on $name", ({ open }) => {
     for (const args of [{ trace_id: "11111111-1111-1111-1111-111111111111" }, { job_id: "job-1" }]) {
       const result = await call(spans, args);
       expect(result.isError, textOf(result)).toBeFalsy();
-      const out = result.structuredContent as GetTraceOutput;
+      const out = parse(result);
       expect(out.spans.map((s) => [s.operation, s.depth, s.status])).toEqual([
         ["execute_question", 0, "failed"],
         ["call_router", 1, "failed"],

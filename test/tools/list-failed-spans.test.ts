@@ -7,8 +7,10 @@ import { errorSignature } from "../../src/analysis/failure-clusters.js";
 import { SpanSql } from "../../src/store/span-sql.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans, type SpanRowInput } from "../../src/store/span-writer.js";
-import { listFailedSpans, listFailedSpansInput, type ListFailedSpansOutput } from "../../src/tools/list-failed-spans.js";
+import type { FailureReport } from "../../src/analysis/failure-report.js";
+import listFailedSpans from "../../src/tools/list-failed-spans.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
+import { connectTools, type ToolClient } from "../support/tool-client.js";
 
 /** 2025-10-22T18:30:00Z: every row is placed relative to it. */
 const NOW = Date.UTC(2025, 9, 22, 18, 30, 0);
@@ -140,30 +142,33 @@ describe.each(await backends())("list_failed_spans on $name", ({ open }) => {
   let db: TestDatabase;
   let spans: SpanTable;
 
-  const call = (args: Record<string, unknown>, options: Partial<typeof OPTIONS> = {}) =>
-    listFailedSpans(spans, listFailedSpansInput.parse(args), { ...OPTIONS, ...options });
-  const run = async (args: Record<string, unknown>, options: Partial<typeof OPTIONS> = {}): Promise<ListFailedSpansOutput> => {
+  let tools: ToolClient;
+  const clientWith = (o: typeof OPTIONS) => connectTools({ spans, settings: { immediateMs: o.immediateMs, unfinishedAfterMs: o.unfinishedAfterMs }, now: o.now });
+  const call = async (args: Record<string, unknown>, options: Partial<typeof OPTIONS> = {}) =>
+    (Object.keys(options).length ? await clientWith({ ...OPTIONS, ...options }) : tools).call("list_failed_spans", args);
+  const run = async (args: Record<string, unknown>, options: Partial<typeof OPTIONS> = {}): Promise<FailureReport> => {
     const result = await call(args, options);
     expect(result.isError, textOf(result)).toBeFalsy();
-    return result.structuredContent as ListFailedSpansOutput;
+    return listFailedSpans.outputSchema.parse(result.structuredContent);
   };
-  const clusterKeys = (out: ListFailedSpansOutput) => out.clusters.map((c) => `${c.service}.${c.operation} ${c.status} ×${c.count}`);
+  const clusterKeys = (out: FailureReport) => out.clusters.map((c) => `${c.service}.${c.operation} ${c.status} ×${c.count}`);
 
   beforeAll(async () => {
     db = await open();
     await applySchema(db.writer, db.table());
     await insertSpans(db.writer, ROWS.map(toRow), db.table());
     spans = new SpanTable(db.reader, db.table(), ["job_id"]);
+    tools = await clientWith(OPTIONS);
   });
   afterAll(() => db?.close());
 
   describe("clusters", () => {
-    let out: ListFailedSpansOutput;
+    let out: FailureReport;
     let text: string;
     beforeAll(async () => {
       const result = await call({ limit: 100 });
       text = textOf(result);
-      out = result.structuredContent as ListFailedSpansOutput;
+      out = listFailedSpans.outputSchema.parse(result.structuredContent);
     });
 
     it("groups by service, operation, status, signature and the immediate band, largest first", () => {
@@ -372,7 +377,7 @@ describe.each(await backends())("list_failed_spans on $name", ({ open }) => {
 
     it("says what the window holds and what to try when filters match nothing", async () => {
       const result = await call({ service: "nope" });
-      const out = result.structuredContent as ListFailedSpansOutput;
+      const out = listFailedSpans.outputSchema.parse(result.structuredContent);
       expect(out).toMatchObject({ total_failures: 0, cluster_total: 0, clusters: [], spans: [] });
       expect(out.empty).toEqual({
         window_spans: 46,

@@ -1,28 +1,24 @@
-// sentry_issue_context end to end below the protocol: the tool handler with the real SentryClient over
+// sentry_issue_context through an in-memory MCP client: the tool with the real SentryClient over
 // HTTP to the local Sentry API stand-in (filled from the demo spans) and the real SpanTable on PGlite and
 // Postgres seeded with the same spans. Every input form, the structured output and its text rendering,
 // the join to spans, errors a model can act on, and event data kept delimited as data.
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateDemoDataset } from "../../src/demo/demo-dataset.js";
-import { startSentryApiServer, type SentryApiServer, type SentryFixtureIssue, type SentryFixtures } from "../../src/demo/sentry-api-server.js";
+import type { SentryFixtureIssue, SentryFixtures } from "../../src/demo/sentry-api-server.js";
 import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 import { SentryClient, type SentryClientOptions } from "../../src/sentry/sentry-client.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
-import {
-  sentryIssueContext,
-  sentryIssueContextInput,
-  sentryIssueContextOutput,
-  type SentryIssueContextOutput,
-  type SentryToolOptions,
-} from "../../src/tools/sentry-issue-context.js";
+import type { SentryReport } from "../../src/analysis/sentry-report.js";
+import sentryIssueContext from "../../src/tools/sentry-issue-context.js";
+import { startTestSentry, type TestSentryServer } from "../support/sentry-stand-in.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
+import { connectTools } from "../support/tool-client.js";
 
 const NOW = new Date("2025-10-22T18:00:00Z");
 const TOKEN = "sntrys_eyJpYXQiOjE3NjExMzU5MDAsInNlY3JldCI6InRvb2wifQ_t00lT0k3n";
 const ORG = "project-beacon";
-const OPTIONS: SentryToolOptions = { missing: [], jobTagKeys: ["job_id"], maxTraceSpans: 20_000 };
 
 type Json = Record<string, any>;
 const { rows, manifest } = generateDemoDataset({ now: NOW });
@@ -131,24 +127,30 @@ function customFixtures(): SentryFixtures {
 describe.each(await backends())("sentry_issue_context on $name", ({ open }) => {
   let db: TestDatabase;
   let spans: SpanTable;
-  let server: SentryApiServer;
-  let custom: SentryApiServer;
+  let server: TestSentryServer;
+  let custom: TestSentryServer;
 
-  const clientFor = (s: SentryApiServer, over: Partial<SentryClientOptions> = {}) =>
+  const clientFor = (s: TestSentryServer, over: Partial<SentryClientOptions> = {}) =>
     new SentryClient({ baseUrl: s.url, token: TOKEN, org: ORG, timeoutMs: 5000, maxAttempts: 2, sleep: async () => {}, now: () => NOW.getTime(), ...over });
-  const callWith = (client: SentryClient | null, args: Record<string, unknown>, reader: SpanTable = spans) =>
-    sentryIssueContext(client, reader, sentryIssueContextInput.parse(args), OPTIONS);
+  const callWith = async (client: SentryClient | null, args: Record<string, unknown>, reader: SpanTable = spans, sentryMissing?: string[]) => {
+    const tools = await connectTools({ spans: reader, sentry: client, ...(sentryMissing ? { sentryMissing } : {}) });
+    try {
+      return await tools.call("sentry_issue_context", args);
+    } finally {
+      await tools.close();
+    }
+  };
   const call = (args: Record<string, unknown>) => callWith(clientFor(server), args);
 
   /** A successful answer: no error, matches the declared output schema, and holds no null anywhere. */
-  async function ok(pending: ReturnType<typeof call>): Promise<{ out: SentryIssueContextOutput; text: string }> {
+  async function ok(pending: ReturnType<typeof call>): Promise<{ out: SentryReport; text: string }> {
     const result = await pending;
     const text = textOf(result);
     expect(result.isError, text).toBeFalsy();
-    const parsed = sentryIssueContextOutput.strict().safeParse(result.structuredContent);
+    const parsed = sentryIssueContext.outputSchema.strict().safeParse(result.structuredContent);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
     expect(nullPaths(result.structuredContent)).toEqual([]);
-    return { out: result.structuredContent as SentryIssueContextOutput, text };
+    return { out: parsed.data!, text };
   }
 
   async function failed(pending: ReturnType<typeof call>): Promise<string> {
@@ -166,8 +168,8 @@ describe.each(await backends())("sentry_issue_context on $name", ({ open }) => {
     await applySchema(db.writer, db.table());
     await insertSpans(db.writer, rows, db.table());
     spans = new SpanTable(db.reader, db.table(), ["job_id"]);
-    server = await startSentryApiServer({ fixtures, token: TOKEN });
-    custom = await startSentryApiServer({ fixtures: customFixtures(), token: TOKEN });
+    server = await startTestSentry({ fixtures, token: TOKEN });
+    custom = await startTestSentry({ fixtures: customFixtures(), token: TOKEN });
   });
   afterAll(async () => {
     await server?.close();
@@ -473,7 +475,7 @@ describe.each(await backends())("sentry_issue_context on $name", ({ open }) => {
 
   describe("self-hosted Sentry", () => {
     it("null culprit, dateReceived and tag values, and no permalink: no null in the answer", async () => {
-      const quirky = await startSentryApiServer({ fixtures, token: TOKEN, selfHostedQuirks: true });
+      const quirky = await startTestSentry({ fixtures, token: TOKEN, selfHostedQuirks: true });
       try {
         const { out } = await ok(callWith(clientFor(quirky), { job_id: JOB }));
         expect(out.issue).not.toHaveProperty("culprit");
@@ -489,10 +491,7 @@ describe.each(await backends())("sentry_issue_context on $name", ({ open }) => {
 
   describe("errors a model can act on", () => {
     it("Sentry not configured: names the missing settings", async () => {
-      const result = await sentryIssueContext(null, spans, sentryIssueContextInput.parse({ issue: "4711" }), {
-        ...OPTIONS,
-        missing: ["SENTRY_AUTH_TOKEN (or SENTRY_ACCESS_TOKEN)", "SENTRY_ORG"],
-      });
+      const result = await callWith(null, { issue: "4711" }, spans, ["SENTRY_AUTH_TOKEN (or SENTRY_ACCESS_TOKEN)", "SENTRY_ORG"]);
       expect(result.isError).toBe(true);
       const text = textOf(result);
       expect(text).toContain("Sentry is not configured: set SENTRY_AUTH_TOKEN (or SENTRY_ACCESS_TOKEN) and SENTRY_ORG");

@@ -4,10 +4,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SpanTable } from "../../src/store/span-table.js";
-import { diagnoseInput, diagnoseTool, type DiagnoseOutput } from "../../src/tools/diagnose.js";
-import { findGapsInput, findGapsTool, type FindGapsOutput } from "../../src/tools/find-gaps.js";
-import { listFailedSpans, listFailedSpansInput, type ListFailedSpansOutput } from "../../src/tools/list-failed-spans.js";
+import diagnose from "../../src/tools/diagnose.js";
+import findGaps from "../../src/tools/find-gaps.js";
+import listFailedSpans from "../../src/tools/list-failed-spans.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
+import { connectTools, type ToolClient } from "../support/tool-client.js";
 
 const NOW = Date.parse("2025-10-22T18:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -79,6 +80,7 @@ describe.each(await backends())("span tools on table variants, $name", ({ open }
 
   describe.each(VARIANTS.map((v, i) => ({ ...v, i })))("$name", (variant) => {
     let spans: SpanTable;
+    let tools: ToolClient;
     beforeAll(async () => {
       const table = db.table(`all_tools_${variant.i}`);
       await db.writer.query(variant.ddl(table));
@@ -87,36 +89,24 @@ describe.each(await backends())("span tools on table variants, $name", ({ open }
         await db.writer.query(sql, params);
       }
       spans = new SpanTable(db.reader, table, ["job_id"]);
+      tools = await connectTools({ spans, settings: { maxTraceSpans: 1000 }, sentryMissing: ["SENTRY_ORG"], now: () => NOW });
     });
 
     it("list_failed_spans finds the immediate cluster and region=US", async () => {
-      const r = await listFailedSpans(spans, listFailedSpansInput.parse({}), { immediateMs: 100, unfinishedAfterMs: 600_000, now: () => NOW });
-      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-      const out = r.structuredContent as ListFailedSpansOutput;
+      const { out } = await tools.structured(listFailedSpans);
       const root = out.clusters.find((c) => c.operation === "execute_question")!;
       expect(root).toMatchObject({ count: 3, shape: "immediate", status: "failed" });
       expect(root.distinguishing?.map((d) => `${d.key}=${d.value}`)).toContain("region=US");
     });
 
     it("find_gaps says the router hop is missing", async () => {
-      const r = await findGapsTool(spans, findGapsInput.parse({ job_id: "job-13" }), { maxTraceSpans: 1000, now: () => NOW });
-      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-      const out = r.structuredContent as FindGapsOutput;
+      const { out } = await tools.structured(findGaps, { job_id: "job-13" });
       expect(out.findings[0]).toMatchObject({ kind: "missing_hop", severity: "high" });
     });
 
     it("diagnose ranks immediate_caller_failure first", async () => {
-      const r = await diagnoseTool(spans, diagnoseInput.parse({ job_id: "job-14" }), {
-        maxTraceSpans: 1000,
-        immediateMs: 100,
-        unfinishedAfterMs: 600_000,
-        sentry: null,
-        sentryMissing: ["SENTRY_ORG"],
-        jobTagKeys: ["job_id"],
-        now: () => NOW,
-      });
-      expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
-      expect((r.structuredContent as DiagnoseOutput).hypotheses[0]!.kind).toBe("immediate_caller_failure");
+      const { out } = await tools.structured(diagnose, { job_id: "job-14" });
+      expect(out.hypotheses[0]!.kind).toBe("immediate_caller_failure");
     });
   });
 });

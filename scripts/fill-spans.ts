@@ -2,12 +2,12 @@
 // loaded once, then copied inside Postgres with generate_series (new ids, job ids and times per copy),
 // so ten million rows need no round trip per row. Copies are spread over the last `days` days.
 //
-//   node dist/bench/fill-spans.js --spans 1000000 [--table trace_spans] [--days 7]   (DATABASE_URL required)
+//   npm run fill -- --spans 1000000 [--table trace_spans] [--days 7]   (DATABASE_URL required)
 
 import pg from "pg";
-import { generateDemoDataset } from "../demo/demo-dataset.js";
-import { quoteTableName } from "../store/span-sql.js";
-import { applySchema, insertSpans } from "../store/span-writer.js";
+import { generateDemoDataset } from "../src/demo/demo-dataset.js";
+import { quoteTableName } from "../src/store/span-columns.js";
+import { applySchema, insertSpans } from "../src/store/span-writer.js";
 
 export interface FillOptions {
   spans: number;

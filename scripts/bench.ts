@@ -13,15 +13,13 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { fillSpans } from "./fill-spans.js";
-import { PostgresDatabase } from "../store/postgres.js";
-import type { ReadOnlyDatabase, Row } from "../store/database.js";
-import { SpanTable } from "../store/span-table.js";
-import { getTrace, getTraceInput } from "../tools/get-trace.js";
-import { listFailedSpans, listFailedSpansInput } from "../tools/list-failed-spans.js";
-import { findGapsInput, findGapsTool } from "../tools/find-gaps.js";
-import { diagnoseInput, diagnoseTool } from "../tools/diagnose.js";
+import { IMMEDIATE_MS, UNFINISHED_AFTER_MS } from "../src/analysis/defaults.js";
+import { PostgresDatabase } from "../src/store/postgres.js";
+import type { ReadOnlyDatabase, Row } from "../src/store/database.js";
+import { SpanTable } from "../src/store/span-table.js";
+import { TOOLS } from "../src/tools/index.js";
 
-const SERVER = fileURLToPath(new URL("../index.js", import.meta.url));
+const SERVER = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 const URL_ = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const SIZES = (process.env.BENCH_SIZES ?? "100000,1000000").split(",").map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -100,19 +98,17 @@ async function scenarios(admin: pg.Client, table: string): Promise<Scenario[]> {
 async function recordSql(table: string, sc: Scenario): Promise<Array<{ sql: string; params: readonly unknown[] }>> {
   const rec = new RecordingDatabase(new PostgresDatabase(URL_, { statementTimeoutMs: 30_000 }));
   const spans = new SpanTable(rec, table, ["job_id"]);
-  if (sc.tool === "get_trace") await getTrace(spans, getTraceInput.parse(sc.args), { maxTraceSpans: 20_000 });
-  if (sc.tool === "list_failed_spans") await listFailedSpans(spans, listFailedSpansInput.parse(sc.args), { immediateMs: 100, unfinishedAfterMs: 600_000 });
-  if (sc.tool === "find_gaps") await findGapsTool(spans, findGapsInput.parse(sc.args), { maxTraceSpans: 20_000 });
-  if (sc.tool === "diagnose") {
-    await diagnoseTool(spans, diagnoseInput.parse(sc.args), {
-      maxTraceSpans: 20_000,
-      immediateMs: 100,
-      unfinishedAfterMs: 600_000,
-      sentry: null,
-      sentryMissing: [],
-      jobTagKeys: ["job_id"],
-    });
-  }
+  const tool = TOOLS.find((t) => t.name === sc.tool)!;
+  await tool.handler(
+    {
+      spans,
+      sentry: { client: null, missing: [] },
+      settings: { maxTraceSpans: 20_000, immediateMs: IMMEDIATE_MS, unfinishedAfterMs: UNFINISHED_AFTER_MS, jobTagKeys: ["job_id"] },
+      now: Date.now,
+      signal: new AbortController().signal,
+    },
+    tool.inputSchema.parse(sc.args),
+  );
   await rec.close();
   // The column lookup runs once per server, not per call: it is not part of a call's floor.
   return rec.statements.filter((st) => !st.sql.includes("pg_attribute"));

@@ -1,19 +1,21 @@
 // Finding the spans of one execution: by trace_id or job_id (an id of the wrong kind is tried as the
 // other), with the hops that share its job_id in other trace ids; and loading many executions at once
-// for baselines and aggregates. Shared by get_trace and find_gaps.
+// for baselines and aggregates. Shared by get_trace, find_gaps, diagnose and the Sentry join.
 
 import { knownEndMs, type Span } from "../analysis/span.js";
 import { buildSpanTree, type SpanNode, type SpanTree } from "../analysis/span-tree.js";
 import { hopOf, learnBaseline, succeeded, type Baseline } from "../analysis/gaps.js";
-import { formatMs, isoTime } from "../analysis/format.js";
+import { formatHop, formatMs, isoTime } from "../analysis/format.js";
+import {
+  BASELINE_SPAN_LIMIT,
+  LINK_MARGIN_MS,
+  LOOKAHEAD_MS,
+  LOOKBACK_MS,
+  MAX_TRACES_PER_JOB,
+  MIN_BASELINE_EXECUTIONS,
+} from "../analysis/defaults.js";
+import { InputError, NotFoundError } from "../errors.js";
 import type { RootSpan, SpanReader, TimeRange } from "../store/span-table.js";
-
-const MAX_TRACES_PER_JOB = 20;
-/** A baseline is learned from successful executions in the day before the one judged. */
-const BASELINE_LOOKBACK_MS = 24 * 3_600_000;
-export const BASELINE_SPAN_LIMIT = 50_000;
-/** Hops linked by a correlation key are pulled in when they start within this margin of the trace. */
-const LINK_MARGIN_MS = 60_000;
 
 export interface Resolved {
   by: "trace_id" | "job_id";
@@ -28,13 +30,33 @@ export interface Resolution {
 }
 
 export interface TraceLookup {
-  trace_id?: string;
-  job_id?: string;
+  trace_id?: string | undefined;
+  job_id?: string | undefined;
   include_linked: boolean;
 }
 
-/** Find the spans asked for; an id given as the wrong kind is tried as the other kind before giving up. */
-export async function lookupTrace(spans: SpanReader, input: TraceLookup, limit: number): Promise<Resolution | null> {
+/** One of trace_id and job_id, or an InputError that says what to give. */
+export function requireOneId(input: { trace_id?: string | undefined; job_id?: string | undefined }, neitherHint?: string): void {
+  if (input.trace_id && input.job_id) throw new InputError("Give trace_id or job_id, not both.");
+  if (!input.trace_id && !input.job_id) {
+    throw new InputError(
+      neitherHint ??
+        "Give a trace_id (e.g. 4bf92f3577b34da6a3ce929d0e0e4736) or a job_id (e.g. bias-detection-1761135900618). If you have neither, find failing traces with list_failed_spans.",
+    );
+  }
+}
+
+/**
+ * The spans asked for; an id given as the wrong kind is tried as the other kind before giving up.
+ * Nothing found is a NotFoundError naming recent failing traces to ask about instead.
+ */
+export async function findExecution(spans: SpanReader, input: TraceLookup, limit: number, nowMs: number): Promise<Resolution> {
+  const found = await lookupTrace(spans, input, limit);
+  if (found) return found;
+  throw new NotFoundError(await notFoundMessage(spans, input.trace_id ?? input.job_id!, nowMs));
+}
+
+async function lookupTrace(spans: SpanReader, input: TraceLookup, limit: number): Promise<Resolution | null> {
   if (input.trace_id) {
     const loaded = await spans.spansOfTraces([input.trace_id], limit);
     if (loaded.spans.length) {
@@ -90,18 +112,18 @@ export async function withLinkedHops(spans: SpanReader, loaded: { spans: Span[];
   return { spans: [...loaded.spans, ...extra.spans], truncated: extra.truncated };
 }
 
-export async function notFoundMessage(spans: SpanReader, id: string): Promise<string> {
+async function notFoundMessage(spans: SpanReader, id: string, nowMs: number): Promise<string> {
   const lines = [
     `No spans found for ${JSON.stringify(id)}: it is neither a trace_id nor a ${spans.correlationKeys.join("/")} value in span metadata. Check the id is complete (not a shortened prefix).`,
   ];
-  const recent = onePerTrace(await spans.recentFailures(25).catch(() => [])).slice(0, 5);
+  const recent = onePerTrace(await spans.recentFailures(25, nowMs).catch(() => [])).slice(0, 5);
   if (recent.length) {
     lines.push("Recent failing spans you could ask about instead (get_trace with trace_id or job_id):");
     for (const f of recent) {
       const corr = Object.entries(f.correlation)
         .map(([k, v]) => ` ${k}=${v}`)
         .join("");
-      lines.push(`- trace_id=${f.traceId}${corr} · ${f.service}.${f.operation} ${f.status} at ${isoTime(f.startMs)} (${formatMs(Date.now() - f.startMs)} ago)`);
+      lines.push(`- trace_id=${f.traceId}${corr} · ${formatHop(f.service, f.operation)} ${f.status} at ${isoTime(f.startMs)} (${formatMs(nowMs - f.startMs)} ago)`);
     }
   } else {
     lines.push("No failing spans in the last 7 days either; list_failed_spans can search other windows.");
@@ -148,10 +170,15 @@ export async function executionBaseline(
 ): Promise<{ baseline: Baseline | null; successes: number; window: TimeRange; more: boolean }> {
   const root = tree.roots[0]!;
   const rootHop = hopOf(root);
-  const window = { fromMs: root.span.startMs - BASELINE_LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + 3_600_000) };
+  const window = { fromMs: root.span.startMs - LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + LOOKAHEAD_MS) };
   const sampled = await spans.recentRoots({ window, limit: sample, service: root.span.service, operation: root.span.operation, successOnly: true });
   const own = new Set(tree.traceIds);
   const { executions } = await loadExecutions(spans, sampled.roots.filter((r) => !own.has(r.traceId)), window, BASELINE_SPAN_LIMIT);
   const successes = executions.filter((e) => hopOf(e) === rootHop && succeeded(e));
-  return { baseline: successes.length >= 5 ? learnBaseline(rootHop, successes) : null, successes: successes.length, window, more: sampled.more };
+  return {
+    baseline: successes.length >= MIN_BASELINE_EXECUTIONS ? learnBaseline(rootHop, successes) : null,
+    successes: successes.length,
+    window,
+    more: sampled.more,
+  };
 }

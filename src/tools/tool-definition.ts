@@ -1,0 +1,64 @@
+// What a tool is: one definition per file (name, title, annotations, input and output schema, the
+// model-facing description, a handler) that server.ts registers in a loop. Handlers get a typed
+// context — the span reader, Sentry, the settings, the clock and this call's signal — and return the
+// structured answer with its text rendering; failures are thrown as typed errors (errors.ts).
+
+import type { z } from "zod";
+import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { SentryIssues } from "../sentry/sentry-client.js";
+import type { SpanTable } from "../store/span-table.js";
+
+export interface ToolSettings {
+  /** Most spans read for one execution (TRACE_DOCTOR_MAX_TRACE_SPANS). */
+  maxTraceSpans: number;
+  immediateMs: number;
+  unfinishedAfterMs: number;
+  /** Sentry tag keys a job_id is searched under. */
+  jobTagKeys: readonly string[];
+}
+
+export interface SentryAccess {
+  /** Null when Sentry is not configured; then `missing` names the settings to set. */
+  client: SentryIssues | null;
+  missing: readonly string[];
+}
+
+export interface ToolContext {
+  spans: SpanTable;
+  sentry: SentryAccess;
+  settings: ToolSettings;
+  /** Epoch ms; fixed in tests so answers are reproducible. */
+  now(): number;
+  /** Aborted when the client cancels the call or goes away. */
+  signal: AbortSignal;
+}
+
+export interface ToolAnswer<O> {
+  structured: O;
+  /** The same answer written for a model. */
+  text: string;
+}
+
+type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+export interface ToolDefinition<I extends ObjectSchema = ObjectSchema, O extends ObjectSchema = ObjectSchema> {
+  name: string;
+  title: string;
+  /** For the model: what it does, when to use it, where its neighbour's job begins, what comes back. */
+  description: string;
+  annotations: ToolAnnotations;
+  inputSchema: I;
+  outputSchema: O;
+  handler(ctx: ToolContext, input: z.output<I>): Promise<ToolAnswer<z.output<O>>>;
+}
+
+export function defineTool<I extends ObjectSchema, O extends ObjectSchema>(definition: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return definition;
+}
+
+export const answer = <O>(structured: O, text: string): ToolAnswer<O> => ({ structured, text });
+
+/** Every tool here reads and never writes. */
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, idempotentHint: true, destructiveHint: false, openWorldHint: false };
+/** Reads Sentry as well, which is outside this server. */
+export const READ_ONLY_OPEN_WORLD: ToolAnnotations = { ...READ_ONLY, openWorldHint: true };
