@@ -31,5 +31,6 @@ CREATE INDEX IF NOT EXISTS trace_spans_failures_idx ON trace_spans (started_at)
 -- success baselines and per-operation counts: one operation over time (status included, so counting
 -- successes and failures is an index-only scan).
 CREATE INDEX IF NOT EXISTS trace_spans_operation_idx ON trace_spans (service, operation, started_at) INCLUDE (status);
--- find_gaps: recent executions (root spans) in a window.
-CREATE INDEX IF NOT EXISTS trace_spans_roots_idx ON trace_spans (started_at) WHERE parent_span_id IS NULL;
+-- find_gaps: recent executions (root spans: no parent, NULL or '') in a window. Queries repeat the
+-- predicate verbatim.
+CREATE INDEX IF NOT EXISTS trace_spans_roots_idx ON trace_spans (started_at) WHERE parent_span_id IS NULL OR parent_span_id = '';

@@ -70,7 +70,7 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
       },
     );
   }
-  const completer = new SpanArgumentCompleter(context.spans, { sentry: context.sentry.client });
+  const completer = new SpanArgumentCompleter(context.spans, { sentry: context.sentry.client, now });
   registerPrompts(server, loadPrompts(), completer);
   registerTraceResources(server, context.spans, {
     maxTraceSpans: context.settings.maxTraceSpans,

@@ -162,9 +162,11 @@ export class SpanSql {
     return this.has("parent_span_id") ? `${this.col("parent_span_id")}::text` : "NULL::text";
   }
 
-  /** A root: no parent recorded. Written as the roots index's predicate, so the planner can use it. */
+  /** A root: no parent recorded (NULL, or '' as OpenTelemetry exports write it). Written as the roots index's predicate, so the planner can use it. */
   get isRoot(): string {
-    return this.has("parent_span_id") ? `${this.col("parent_span_id")} IS NULL` : "TRUE";
+    if (!this.has("parent_span_id")) return "TRUE";
+    const parent = this.col("parent_span_id");
+    return this.isUuid("parent_span_id") ? `${parent} IS NULL` : `(${parent} IS NULL OR ${parent} = '')`;
   }
 
   /** metadata as jsonb whatever its stored type. */
@@ -191,7 +193,7 @@ export class SpanSql {
     return `(${base}->>'${key}')`;
   }
 
-  isUuid(column: "trace_id" | "span_id"): boolean {
+  isUuid(column: "trace_id" | "span_id" | "parent_span_id"): boolean {
     return this.typeOf(column) === "uuid";
   }
 

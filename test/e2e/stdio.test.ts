@@ -2,9 +2,6 @@
 // Client — on the embedded demo database, and on real Postgres with DATABASE_URL set.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -16,6 +13,7 @@ import { generateDemoDataset } from "../../src/demo/demo-dataset.js";
 import { startSentryApiServer } from "../../src/demo/sentry-api-server.js";
 import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
+import { copyDemoDatabase } from "../support/demo-copy.js";
 import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
 
 const SERVER = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
@@ -35,15 +33,15 @@ async function connect(env: Record<string, string>): Promise<Client> {
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
 
 describe("stdio server on the embedded demo database", () => {
-  const dir = mkdtempSync(join(tmpdir(), "trace-doctor-e2e-"));
-  const demoDir = join(dir, "demo");
+  const demo = copyDemoDatabase();
+  const demoDir = demo.dir;
   let client: Client;
   beforeAll(async () => {
     client = await connect({ TRACE_DOCTOR_DEMO_DIR: demoDir });
   });
   afterAll(async () => {
     await client?.close();
-    rmSync(dir, { recursive: true, force: true });
+    demo.remove();
   });
 
   it("says it is serving demo data, in its instructions", () => {
@@ -168,8 +166,8 @@ describe("stdio server on the embedded demo database", () => {
 
 describe("stdout carries nothing but the protocol", () => {
   it("every stdout line is a JSON-RPC message, while diagnostics go to stderr", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "trace-doctor-stdout-"));
-    const child = spawn(process.execPath, [SERVER], { env: baseEnv({ TRACE_DOCTOR_DEMO_DIR: join(dir, "demo") }), stdio: ["pipe", "pipe", "pipe"] });
+    const demo = copyDemoDatabase();
+    const child = spawn(process.execPath, [SERVER], { env: baseEnv({ TRACE_DOCTOR_DEMO_DIR: demo.dir }), stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -184,7 +182,7 @@ describe("stdout carries nothing but the protocol", () => {
     while (!stdout.includes('"id":4') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.stdin.end();
     await new Promise((r) => child.once("exit", r));
-    rmSync(dir, { recursive: true, force: true });
+    demo.remove();
 
     const lines = stdout.split("\n").filter((l) => l.trim());
     expect(lines.length).toBe(4);

@@ -3,12 +3,10 @@
 // nothing is sent.
 
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { copyDemoDatabase } from "../support/demo-copy.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 
@@ -18,7 +16,7 @@ describe("telemetry to the operator's own Sentry", () => {
   let ingest: Server;
   let port = 0;
   const bodies: string[] = [];
-  const dir = mkdtempSync(join(tmpdir(), "trace-doctor-telemetry-"));
+  const demo = copyDemoDatabase();
 
   beforeAll(async () => {
     ingest = createServer((req, res) => {
@@ -35,14 +33,14 @@ describe("telemetry to the operator's own Sentry", () => {
   });
   afterAll(async () => {
     await new Promise((resolve) => ingest.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
+    demo.remove();
   });
 
   async function session(env: Record<string, string>, expectEnvelopes: boolean) {
     const base: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("SENTRY_") && !k.startsWith("TRACE_DOCTOR_") && k !== "DATABASE_URL") base[k] = v;
     const client = new Client({ name: "telemetry-test", version: "1" });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [SERVER], env: { ...base, TRACE_DOCTOR_DEMO_DIR: join(dir, "demo"), ...env }, stderr: "pipe" }));
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [SERVER], env: { ...base, TRACE_DOCTOR_DEMO_DIR: demo.dir, ...env }, stderr: "pipe" }));
     await client.callTool({ name: "get_trace", arguments: { trace_id: "no-such-trace" } });
     await client.callTool({ name: "list_failed_spans", arguments: { limit: 1 } });
     await client.close();

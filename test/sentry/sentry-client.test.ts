@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { generateDemoDataset } from "../../src/demo/demo-dataset.js";
 import type { SentryFixtures } from "../../src/demo/sentry-api-server.js";
-import { startTestSentry, type TestSentryOptions, type TestSentryServer } from "../support/sentry-stand-in.js";
+import { startTestSentry, type TestSentryServer } from "../support/sentry-stand-in.js";
 import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 import { nextCursor, rateLimitWait, SentryApiError, SentryClient, type SentryClientOptions } from "../../src/sentry/sentry-client.js";
 
