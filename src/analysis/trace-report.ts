@@ -51,7 +51,8 @@ export interface TraceReport {
   span_count: number;
   status_counts: Record<string, number>;
   failed_span_ids: string[];
-  critical_path: Array<{ span_id: string; service: string; operation: string; duration_ms: number; self_ms?: number }>;
+  /** Top-down; critical_ms is the time the span itself holds the path (they sum to its root's duration). */
+  critical_path: Array<{ span_id: string; service: string; operation: string; duration_ms: number; self_ms?: number; critical_ms: number }>;
   spans: ReportSpan[];
   collapsed: ReportGroup[];
   shown_spans: number;
@@ -97,6 +98,7 @@ export function buildTraceReport(
       operation: n.span.operation,
       duration_ms: round(n.layoutEndMs - n.span.startMs),
       ...(n.selfMs !== null ? { self_ms: round(n.selfMs) } : {}),
+      critical_ms: round(n.criticalMs),
     })),
     spans: pruned.shown.map((n) => reportSpan(n, tree.startMs, options.metadata)),
     collapsed: pruned.groups.map((g) => reportGroup(g, tree.startMs)),
