@@ -1,10 +1,11 @@
 // Where time or hops went missing in an execution: hops that successful executions of the same
 // root operation always have and this one lacks, slow hand-offs between services (compared with the
-// same edge in successful executions), idle time between sequential siblings, untraced time at the
-// start or end of a span, orphans, spans that never finished, and clock skew.
+// same edge in successful executions), idle and untraced time inside a span's own bounds, work that
+// began after its caller ended, orphans, spans that never finished, and clock skew.
 
 import { isFailureStatus, knownEndMs } from "./span.js";
 import { subtreeNodes, type SpanNode, type SpanTree } from "./span-tree.js";
+import { isAsynchronousChild } from "./critical-path.js";
 import { formatHop, formatLabel, formatMs } from "./format.js";
 
 export type GapKind =
@@ -12,6 +13,7 @@ export type GapKind =
   | "slow_handoff"
   | "idle_between_siblings"
   | "untraced_time"
+  | "detached_work"
   | "orphan"
   | "unfinished"
   | "clock_skew";
@@ -227,36 +229,52 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
     }
   }
 
-  // Idle time between siblings, and untraced time at the start or end of a span with children.
+  // Idle time between siblings, and untraced time at the start or end of a span with children: only
+  // inside the span's own bounds. A child that began after the span ended is detached work instead.
   for (const n of tree.nodes) {
     const end = knownEndMs(n.span);
     if (!n.children.length || end === null) continue;
-    const duration = end - n.span.startMs;
-    const kids = [...n.children].sort((a, b) => a.span.startMs - b.span.startMs);
-    const first = kids[0]!;
-    const lead = first.span.startMs - n.span.startMs;
-    if (lead >= t.minGapMs && first.span.service === n.span.service) {
-      findings.push(untraced(n, first, "before", lead, duration, off(n), ids(n, first)));
+    const begin = n.span.startMs;
+    const duration = end - begin;
+    const inside: Array<{ node: SpanNode; startMs: number; endMs: number }> = [];
+    for (const c of n.children) {
+      if (detachedFrom(c, end)) {
+        findings.push(detached(n, c, end, off(c), ids(n, c)));
+        continue;
+      }
+      // The parent did not wait for asynchronous work: it neither covers the parent's time nor bounds a gap.
+      if (isAsynchronousChild(c.span, n.span)) continue;
+      // Wholly before the parent: clock skew, reported from the flags below.
+      if (c.span.startMs < begin && c.layoutEndMs <= begin) continue;
+      const s = Math.max(c.span.startMs, begin);
+      inside.push({ node: c, startMs: s, endMs: Math.max(s, Math.min(c.layoutEndMs, end)) });
     }
-    let lastEnd = first.layoutEndMs;
-    let lastNode = first;
+    if (!inside.length) continue;
+    inside.sort((a, b) => a.startMs - b.startMs);
+    const first = inside[0]!;
+    const lead = first.startMs - begin;
+    if (lead >= t.minGapMs && first.node.span.service === n.span.service) {
+      findings.push(untraced(n, first.node, "before", lead, duration, off(n), ids(n, first.node)));
+    }
+    let lastEnd = first.endMs;
+    let lastNode = first.node;
     // A child that never finished did not return: the time after it is not idle or untraced, it is unknown.
     const returned = (k: SpanNode) => knownEndMs(k.span) !== null;
-    for (const k of kids.slice(1)) {
-      const gap = k.span.startMs - lastEnd;
+    for (const k of inside.slice(1)) {
+      const gap = k.startMs - lastEnd;
       if (gap >= t.minGapMs && returned(lastNode)) {
         findings.push({
           kind: "idle_between_siblings",
           severity: severityByShare(gap, duration),
-          ...ids(lastNode, k),
+          ...ids(lastNode, k.node),
           offset_ms: r1(lastEnd - start),
           size_ms: r1(gap),
-          sentence: `${formatMs(gap)} passed inside ${formatHop(n.span.service, n.span.operation)} between the end of ${formatHop(lastNode.span.service, lastNode.span.operation)} and the start of ${formatHop(k.span.service, k.span.operation)}, with no span covering it (untraced work, a wait, or a retry back-off).`,
+          sentence: `${formatMs(gap)} passed inside ${formatHop(n.span.service, n.span.operation)} between the end of ${formatHop(lastNode.span.service, lastNode.span.operation)} and the start of ${formatHop(k.node.span.service, k.node.span.operation)}, with no span covering it (untraced work, a wait, or a retry back-off).`,
         });
       }
-      if (k.layoutEndMs > lastEnd) {
-        lastEnd = k.layoutEndMs;
-        lastNode = k;
+      if (k.endMs > lastEnd) {
+        lastEnd = k.endMs;
+        lastNode = k.node;
       }
     }
     const tail = end - lastEnd;
@@ -283,6 +301,11 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
           sentence: `${formatHop(n.span.service, n.span.operation)} names parent ${JSON.stringify(n.span.parentSpanId)}, which is not in the data: its caller's span was never written or is in a trace not loaded.`,
         });
       } else if ((flag === "starts_before_parent" || flag === "ends_after_parent") && n.parent) {
+        // A child that began after its parent ended is already a detached_work finding.
+        const parentEnd = knownEndMs(n.parent.span);
+        if (flag === "ends_after_parent" && parentEnd !== null && detachedFrom(n, parentEnd)) continue;
+        // Asynchronous work outliving its producer is what asynchronous means, not skew.
+        if (flag === "ends_after_parent" && isAsynchronousChild(n.span, n.parent.span)) continue;
         const p = n.parent;
         const size = flag === "starts_before_parent" ? p.span.startMs - n.span.startMs : (knownEndMs(n.span) ?? 0) - (knownEndMs(p.span) ?? 0);
         findings.push({
@@ -309,6 +332,35 @@ function severityByShare(gap: number, duration: number): Severity {
   if (gap >= 1000 && gap >= 0.5 * duration) return "high";
   if (gap >= 0.2 * duration) return "medium";
   return "low";
+}
+
+/** A child that began at or after its parent's end and ran past it: its parent did not wait for it. */
+function detachedFrom(child: SpanNode, parentEnd: number): boolean {
+  return child.span.startMs > parentEnd || (child.span.startMs === parentEnd && child.layoutEndMs > parentEnd);
+}
+
+function detached(
+  parent: SpanNode,
+  child: SpanNode,
+  parentEnd: number,
+  offset: number,
+  evidence: { span_ids: string[]; trace_ids: string[] },
+): GapFinding {
+  const delay = child.span.startMs - parentEnd;
+  const asynchronous = isAsynchronousChild(child.span, parent.span);
+  const childEnd = knownEndMs(child.span);
+  const lasted = childEnd === null ? "never finished" : `lasted ${formatMs(childEnd - child.span.startMs)}`;
+  return {
+    kind: "detached_work",
+    severity: !asynchronous && delay >= 1000 ? "medium" : "low",
+    ...evidence,
+    offset_ms: offset,
+    size_ms: Math.round(delay * 10) / 10,
+    sentence:
+      `${formatHop(child.span.service, child.span.operation)} began ${formatMs(delay)} after its parent ${formatHop(parent.span.service, parent.span.operation)} had ended ` +
+      `(the parent lasted ${formatMs(parentEnd - parent.span.startMs)}; the child ${lasted}): fire-and-forget or asynchronous work that outlived its caller, or clock skew.` +
+      (asynchronous ? " It is marked asynchronous (a consumer of a producer, or follows-from), so its caller was not meant to wait for it." : ""),
+  };
 }
 
 function untraced(

@@ -42,7 +42,7 @@ export const findGapsInput = z.object({
 export type FindGapsInput = z.infer<typeof findGapsInput>;
 
 const finding = z.object({
-  kind: z.enum(["missing_hop", "slow_handoff", "idle_between_siblings", "untraced_time", "orphan", "unfinished", "clock_skew"]),
+  kind: z.enum(["missing_hop", "slow_handoff", "idle_between_siblings", "untraced_time", "detached_work", "orphan", "unfinished", "clock_skew"]),
   severity: z.enum(["high", "medium", "low"]),
   span_ids: z.array(z.string()),
   trace_ids: z.array(z.string()),
