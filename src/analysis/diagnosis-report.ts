@@ -3,9 +3,10 @@
 // what would change it, the next checks.
 
 import { z } from "zod";
+import { EVIDENCE_TYPES, HYPOTHESIS_KINDS } from "./diagnosis.js";
 import { formatDataValue, formatLabel, formatMs } from "./format.js";
 
-const evidenceItem = z.object({ type: z.enum(["span", "trace", "sentry_event", "cluster", "baseline"]), id: z.string(), note: z.string() });
+const evidenceItem = z.object({ type: z.enum(EVIDENCE_TYPES), id: z.string(), note: z.string() });
 
 export const diagnosisReportSchema = z.object({
   subject: z.object({ by: z.enum(["job_id", "trace_id", "issue"]), value: z.string(), job_id: z.string().optional() }),
@@ -20,7 +21,7 @@ export const diagnosisReportSchema = z.object({
   }),
   hypotheses: z.array(
     z.object({
-      kind: z.enum(["immediate_caller_failure", "downstream_rejected", "timeout", "localized_outage", "lost_request", "slow_handoff", "insufficient_evidence"]),
+      kind: z.enum(HYPOTHESIS_KINDS),
       confidence: z.number(),
       label: z.enum(["high", "medium", "low"]),
       summary: z.string(),

@@ -8,17 +8,21 @@ import type { GapAnalysis, GapFinding } from "./gaps.js";
 import type { DistinguishingValue, DurationShape } from "./failure-clusters.js";
 import { formatHop, formatMs, round } from "./format.js";
 
-export type HypothesisKind =
-  | "immediate_caller_failure"
-  | "downstream_rejected"
-  | "timeout"
-  | "localized_outage"
-  | "lost_request"
-  | "slow_handoff"
-  | "insufficient_evidence";
+export const HYPOTHESIS_KINDS = [
+  "immediate_caller_failure",
+  "downstream_rejected",
+  "timeout",
+  "localized_outage",
+  "lost_request",
+  "slow_handoff",
+  "insufficient_evidence",
+] as const;
+export type HypothesisKind = (typeof HYPOTHESIS_KINDS)[number];
+
+export const EVIDENCE_TYPES = ["span", "trace", "sentry_event", "cluster", "baseline"] as const;
 
 export interface EvidenceItem {
-  type: "span" | "trace" | "sentry_event" | "cluster" | "baseline";
+  type: (typeof EVIDENCE_TYPES)[number];
   id: string;
   note: string;
 }

@@ -4,10 +4,11 @@
 
 import { z } from "zod";
 import { formatDataValue, formatLabel, formatMs } from "./format.js";
+import { GAP_KINDS, SEVERITIES } from "./gaps.js";
 
 const finding = z.object({
-  kind: z.enum(["missing_hop", "slow_handoff", "idle_between_siblings", "untraced_time", "orphan", "unfinished", "clock_skew"]),
-  severity: z.enum(["high", "medium", "low"]),
+  kind: z.enum(GAP_KINDS),
+  severity: z.enum(SEVERITIES),
   span_ids: z.array(z.string()),
   trace_ids: z.array(z.string()),
   offset_ms: z.number().optional(),

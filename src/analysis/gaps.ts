@@ -1,22 +1,27 @@
 // Where time or hops went missing in an execution: hops that successful executions of the same
 // root operation always have and this one lacks, slow hand-offs between services (compared with the
-// same edge in successful executions), idle time between sequential siblings, untraced time at the
-// start or end of a span, orphans, spans that never finished, and clock skew.
+// same edge in successful executions), idle and untraced time inside a span's own bounds, work that
+// began after its caller ended, orphans, spans that never finished, and clock skew.
 
-import { isFailureStatus, knownEndMs } from "./span.js";
+import { hopName, isFailureStatus, knownEndMs } from "./span.js";
 import { subtreeNodes, type SpanNode, type SpanTree } from "./span-tree.js";
-import { formatHop, formatLabel, formatMs } from "./format.js";
+import { isAsynchronousChild } from "./critical-path.js";
+import { formatHop, formatLabel, formatMs, round } from "./format.js";
 
-export type GapKind =
-  | "missing_hop"
-  | "slow_handoff"
-  | "idle_between_siblings"
-  | "untraced_time"
-  | "orphan"
-  | "unfinished"
-  | "clock_skew";
+export const GAP_KINDS = [
+  "missing_hop",
+  "slow_handoff",
+  "idle_between_siblings",
+  "untraced_time",
+  "detached_work",
+  "orphan",
+  "unfinished",
+  "clock_skew",
+] as const;
+export type GapKind = (typeof GAP_KINDS)[number];
 
-export type Severity = "high" | "medium" | "low";
+export const SEVERITIES = ["high", "medium", "low"] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export interface GapFinding {
   kind: GapKind;
@@ -45,7 +50,7 @@ export interface GapThresholds {
 
 export const DEFAULT_GAP_THRESHOLDS: GapThresholds = { minGapMs: 50, slowHandoffMs: 250, expectedShare: 0.9 };
 
-export const hopOf = (n: SpanNode) => `${n.span.service}.${n.span.operation}`;
+export const hopOf = (n: SpanNode) => hopName(n.span.service, n.span.operation);
 
 export interface Handoff {
   edge: string;
@@ -188,13 +193,12 @@ export interface GapAnalysis {
 }
 
 const SEVERITY_ORDER: Record<Severity, number> = { high: 0, medium: 1, low: 2 };
-const r1 = (x: number) => Math.round(x * 10) / 10;
 
 /** Everything odd about one execution (the tree's first root and what hangs under it). */
 export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresholds = DEFAULT_GAP_THRESHOLDS): GapAnalysis {
   const findings: GapFinding[] = [];
   const start = tree.startMs;
-  const off = (n: SpanNode) => r1(n.span.startMs - start);
+  const off = (n: SpanNode) => round(n.span.startMs - start);
   const ids = (...ns: SpanNode[]) => ({ span_ids: ns.map((n) => n.span.spanId), trace_ids: [...new Set(ns.map((n) => n.span.traceId))] });
 
   // Hand-offs, compared with the same edge in successful executions.
@@ -206,9 +210,9 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
         edge: h.edge,
         parent_span_id: h.parent.span.spanId,
         child_span_id: h.child.span.spanId,
-        delay_ms: r1(h.delayMs),
+        delay_ms: round(h.delayMs),
         ...(h.child.linkedBy ? { linked_by: h.child.linkedBy } : {}),
-        ...(base ? { baseline_p50_ms: r1(base.p50Ms), baseline_p95_ms: r1(base.p95Ms) } : {}),
+        ...(base ? { baseline_p50_ms: round(base.p50Ms), baseline_p95_ms: round(base.p95Ms) } : {}),
       });
       const slow = base && base.count >= 5 ? h.delayMs > Math.max(1.5 * base.p95Ms, base.p50Ms + t.minGapMs) : h.delayMs > t.slowHandoffMs;
       if (!slow) continue;
@@ -218,7 +222,7 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
         severity,
         ...ids(h.parent, h.child),
         offset_ms: off(h.parent),
-        size_ms: r1(h.delayMs),
+        size_ms: round(h.delayMs),
         edge: h.edge,
         sentence: `${formatHop(h.child.span.service, h.child.span.operation)} started ${formatMs(h.delayMs)} after ${formatHop(h.parent.span.service, h.parent.span.operation)} called it${
           base ? ` (successful executions: p50 ${formatMs(base.p50Ms)}, p95 ${formatMs(base.p95Ms)} over ${base.count})` : ` (over ${formatMs(t.slowHandoffMs)}; no baseline for this edge)`
@@ -227,40 +231,56 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
     }
   }
 
-  // Idle time between siblings, and untraced time at the start or end of a span with children.
+  // Idle time between siblings, and untraced time at the start or end of a span with children: only
+  // inside the span's own bounds. A child that began after the span ended is detached work instead.
   for (const n of tree.nodes) {
     const end = knownEndMs(n.span);
     if (!n.children.length || end === null) continue;
-    const duration = end - n.span.startMs;
-    const kids = [...n.children].sort((a, b) => a.span.startMs - b.span.startMs);
-    const first = kids[0]!;
-    const lead = first.span.startMs - n.span.startMs;
-    if (lead >= t.minGapMs && first.span.service === n.span.service) {
-      findings.push(untraced(n, first, "before", lead, duration, off(n), ids(n, first)));
+    const begin = n.span.startMs;
+    const duration = end - begin;
+    const inside: Array<{ node: SpanNode; startMs: number; endMs: number }> = [];
+    for (const c of n.children) {
+      if (detachedFrom(c, end)) {
+        findings.push(detached(n, c, end, off(c), ids(n, c)));
+        continue;
+      }
+      // The parent did not wait for asynchronous work: it neither covers the parent's time nor bounds a gap.
+      if (isAsynchronousChild(c.span, n.span)) continue;
+      // Wholly before the parent: clock skew, reported from the flags below.
+      if (c.span.startMs < begin && c.layoutEndMs <= begin) continue;
+      const s = Math.max(c.span.startMs, begin);
+      inside.push({ node: c, startMs: s, endMs: Math.max(s, Math.min(c.layoutEndMs, end)) });
     }
-    let lastEnd = first.layoutEndMs;
-    let lastNode = first;
+    if (!inside.length) continue;
+    inside.sort((a, b) => a.startMs - b.startMs);
+    const first = inside[0]!;
+    const lead = first.startMs - begin;
+    if (lead >= t.minGapMs && first.node.span.service === n.span.service) {
+      findings.push(untraced(n, first.node, "before", lead, duration, off(n), ids(n, first.node)));
+    }
+    let lastEnd = first.endMs;
+    let lastNode = first.node;
     // A child that never finished did not return: the time after it is not idle or untraced, it is unknown.
     const returned = (k: SpanNode) => knownEndMs(k.span) !== null;
-    for (const k of kids.slice(1)) {
-      const gap = k.span.startMs - lastEnd;
+    for (const k of inside.slice(1)) {
+      const gap = k.startMs - lastEnd;
       if (gap >= t.minGapMs && returned(lastNode)) {
         findings.push({
           kind: "idle_between_siblings",
           severity: severityByShare(gap, duration),
-          ...ids(lastNode, k),
-          offset_ms: r1(lastEnd - start),
-          size_ms: r1(gap),
-          sentence: `${formatMs(gap)} passed inside ${formatHop(n.span.service, n.span.operation)} between the end of ${formatHop(lastNode.span.service, lastNode.span.operation)} and the start of ${formatHop(k.span.service, k.span.operation)}, with no span covering it (untraced work, a wait, or a retry back-off).`,
+          ...ids(lastNode, k.node),
+          offset_ms: round(lastEnd - start),
+          size_ms: round(gap),
+          sentence: `${formatMs(gap)} passed inside ${formatHop(n.span.service, n.span.operation)} between the end of ${formatHop(lastNode.span.service, lastNode.span.operation)} and the start of ${formatHop(k.node.span.service, k.node.span.operation)}, with no span covering it (untraced work, a wait, or a retry back-off).`,
         });
       }
-      if (k.layoutEndMs > lastEnd) {
-        lastEnd = k.layoutEndMs;
-        lastNode = k;
+      if (k.endMs > lastEnd) {
+        lastEnd = k.endMs;
+        lastNode = k.node;
       }
     }
     const tail = end - lastEnd;
-    if (tail >= t.minGapMs && returned(lastNode)) findings.push(untraced(n, lastNode, "after", tail, duration, r1(lastEnd - start), ids(n, lastNode)));
+    if (tail >= t.minGapMs && returned(lastNode)) findings.push(untraced(n, lastNode, "after", tail, duration, round(lastEnd - start), ids(n, lastNode)));
   }
 
   // Flags the tree already knows.
@@ -283,6 +303,11 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
           sentence: `${formatHop(n.span.service, n.span.operation)} names parent ${JSON.stringify(n.span.parentSpanId)}, which is not in the data: its caller's span was never written or is in a trace not loaded.`,
         });
       } else if ((flag === "starts_before_parent" || flag === "ends_after_parent") && n.parent) {
+        // A child that began after its parent ended is already a detached_work finding.
+        const parentEnd = knownEndMs(n.parent.span);
+        if (flag === "ends_after_parent" && parentEnd !== null && detachedFrom(n, parentEnd)) continue;
+        // Asynchronous work outliving its producer is what asynchronous means, not skew.
+        if (flag === "ends_after_parent" && isAsynchronousChild(n.span, n.parent.span)) continue;
         const p = n.parent;
         const size = flag === "starts_before_parent" ? p.span.startMs - n.span.startMs : (knownEndMs(n.span) ?? 0) - (knownEndMs(p.span) ?? 0);
         findings.push({
@@ -290,7 +315,7 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
           severity: size >= 1000 ? "medium" : "low",
           ...ids(p, n),
           offset_ms: off(n),
-          size_ms: r1(size),
+          size_ms: round(size),
           sentence:
             flag === "starts_before_parent"
               ? `${formatHop(n.span.service, n.span.operation)} starts ${formatMs(size)} before its parent ${formatHop(p.span.service, p.span.operation)}: the hosts' clocks disagree (or the parent link is wrong), so offsets across this edge are off by at least that much.`
@@ -311,6 +336,35 @@ function severityByShare(gap: number, duration: number): Severity {
   return "low";
 }
 
+/** A child that began at or after its parent's end and ran past it: its parent did not wait for it. */
+function detachedFrom(child: SpanNode, parentEnd: number): boolean {
+  return child.span.startMs > parentEnd || (child.span.startMs === parentEnd && child.layoutEndMs > parentEnd);
+}
+
+function detached(
+  parent: SpanNode,
+  child: SpanNode,
+  parentEnd: number,
+  offset: number,
+  evidence: { span_ids: string[]; trace_ids: string[] },
+): GapFinding {
+  const delay = child.span.startMs - parentEnd;
+  const asynchronous = isAsynchronousChild(child.span, parent.span);
+  const childEnd = knownEndMs(child.span);
+  const lasted = childEnd === null ? "never finished" : `lasted ${formatMs(childEnd - child.span.startMs)}`;
+  return {
+    kind: "detached_work",
+    severity: !asynchronous && delay >= 1000 ? "medium" : "low",
+    ...evidence,
+    offset_ms: offset,
+    size_ms: round(delay),
+    sentence:
+      `${formatHop(child.span.service, child.span.operation)} began ${formatMs(delay)} after its parent ${formatHop(parent.span.service, parent.span.operation)} had ended ` +
+      `(the parent lasted ${formatMs(parentEnd - parent.span.startMs)}; the child ${lasted}): fire-and-forget or asynchronous work that outlived its caller, or clock skew.` +
+      (asynchronous ? " It is marked asynchronous (a consumer of a producer, or follows-from), so its caller was not meant to wait for it." : ""),
+  };
+}
+
 function untraced(
   n: SpanNode,
   child: SpanNode,
@@ -327,7 +381,7 @@ function untraced(
     severity: severityByShare(size, duration),
     ...evidence,
     offset_ms: offset,
-    size_ms: Math.round(size * 10) / 10,
+    size_ms: round(size),
     sentence:
       where === "before"
         ? `${formatMs(size)} of ${hop} passed before its first child ${childHop} began, with no span covering it.`
@@ -388,13 +442,13 @@ function missingHops(tree: SpanTree, baseline: Baseline, t: GapThresholds, findi
       severity: crossService ? "high" : rootFailed ? "low" : "medium",
       span_ids: parent ? [parent.span.spanId] : [root.span.spanId],
       trace_ids: [(parent ?? root).span.traceId],
-      offset_ms: Math.round(m.p50OffsetMs * 10) / 10,
+      offset_ms: round(m.p50OffsetMs),
       ...(parentHop ? { edge: `${parentHop} → ${m.hop}` } : {}),
       missing: [m.hop, ...after],
       sentence,
     });
   }
-  return expected.map((h) => ({ hop: h.hop, share: Math.round(h.share * 1000) / 1000, present: present.has(h.hop), usual_offset_ms: Math.round(h.p50OffsetMs * 10) / 10 }));
+  return expected.map((h) => ({ hop: h.hop, share: round(h.share, 3), present: present.has(h.hop), usual_offset_ms: round(h.p50OffsetMs) }));
 }
 
 export interface MissingHopCount {
@@ -444,7 +498,7 @@ export function aggregateGaps(executions: SpanNode[], t: GapThresholds = DEFAULT
           hop: h.hop,
           service: h.service,
           operation: h.operation,
-          expectedShare: Math.round(h.share * 1000) / 1000,
+          expectedShare: round(h.share, 3),
           missingIn: lacking.length,
           examples: lacking.slice(0, 3).map((e) => ({ traceId: e.span.traceId, spanId: e.span.spanId })),
         });

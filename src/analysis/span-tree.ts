@@ -1,9 +1,9 @@
-// Builds the tree of one trace (or of several traces joined by a correlation key such as job_id)
-// from a flat list of spans, and measures it: depth, layout end, self time, critical path, and
-// the flags that real, messy traces need (orphans, cycles, clock skew, unfinished spans).
-// Everything is iterative: a 10,000-deep chain must not overflow the stack.
+// Builds the tree of one trace (or of several joined by a correlation key such as job_id) from flat
+// spans and measures it: depth, layout end, self time, critical path (critical-path.ts), and the flags
+// messy traces need (orphans, cycles, clock skew, unfinished). Iterative: 10,000 deep must not overflow.
 
 import { isUnfinished, knownEndMs, type Span } from "./span.js";
+import { findCriticalPath, type CriticalSegment } from "./critical-path.js";
 
 export type SpanFlag =
   | "orphan" // parent_span_id names a span that is not in the data
@@ -25,6 +25,9 @@ export interface SpanNode {
   layoutEndMs: number;
   /** Time inside the span not covered by any child (null when the span's end is unknown). */
   selfMs: number | null;
+  /** Time this span itself holds the critical path (0 when it is not on it). */
+  criticalMs: number;
+  /** On the critical path: criticalMs > 0. */
   critical: boolean;
 }
 
@@ -35,8 +38,10 @@ export interface SpanTree {
   traceIds: string[];
   startMs: number;
   endMs: number;
-  /** Critical path from the root that ends last, top-down. */
+  /** Spans holding part of the critical path (from the root that ends last), top-down. */
   criticalPath: SpanNode[];
+  /** Who held the critical path when, in time order; their lengths sum to that root's duration. */
+  criticalSegments: CriticalSegment<SpanNode>[];
 }
 
 export interface BuildOptions {
@@ -57,14 +62,18 @@ export function buildSpanTree(spans: readonly Span[], options: BuildOptions = {}
   computeLayoutEnds(order);
   for (const n of order) flagAgainstParent(n);
   for (const n of order) n.selfMs = selfTime(n);
-  markCriticalPath(roots);
+  const path = findCriticalPath(roots);
+  for (const [n, ms] of path.criticalMs) {
+    n.criticalMs = ms;
+    n.critical = ms > 0;
+  }
   const criticalPath = order.filter((n) => n.critical);
 
   const startMs = roots.length ? Math.min(...roots.map((r) => r.span.startMs)) : 0;
   let endMs = startMs;
   for (const n of order) endMs = Math.max(endMs, n.layoutEndMs);
   const traceIds = [...new Set(order.map((n) => n.span.traceId))];
-  return { roots, nodes: order, traceIds, startMs, endMs, criticalPath };
+  return { roots, nodes: order, traceIds, startMs, endMs, criticalPath, criticalSegments: path.segments };
 }
 
 function makeNode(span: Span): SpanNode {
@@ -77,6 +86,7 @@ function makeNode(span: Span): SpanNode {
     flags: isUnfinished(span) ? ["unfinished"] : [],
     layoutEndMs: span.startMs,
     selfMs: null,
+    criticalMs: 0,
     critical: false,
   };
 }
@@ -284,29 +294,4 @@ function selfTime(n: SpanNode): number | null {
   }
   if (curE > curS) covered += curE - curS;
   return Math.max(0, end - start - covered);
-}
-
-/**
- * The critical path: from the root that ends last, walk back from each span's end, taking the child
- * that finished last before the cursor, then moving the cursor to that child's start.
- */
-function markCriticalPath(roots: SpanNode[]): void {
-  if (!roots.length) return;
-  let top = roots[0]!;
-  for (const r of roots) if (r.layoutEndMs > top.layoutEndMs) top = r;
-  const stack: SpanNode[] = [top];
-  while (stack.length) {
-    const n = stack.pop()!;
-    n.critical = true;
-    const end = n.layoutEndMs;
-    const kids = [...n.children].sort((a, b) => Math.min(b.layoutEndMs, end) - Math.min(a.layoutEndMs, end));
-    let cursor = end;
-    for (const c of kids) {
-      const cEnd = Math.min(c.layoutEndMs, end);
-      // A child that starts after this span ended (fire-and-forget, or skew) did not hold it up.
-      if (cEnd > cursor || cEnd <= n.span.startMs || c.span.startMs >= end) continue;
-      stack.push(c);
-      cursor = Math.max(c.span.startMs, n.span.startMs);
-    }
-  }
 }

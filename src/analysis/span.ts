@@ -1,6 +1,8 @@
 // The span as the analysis core sees it: one row of trace_spans, normalised by the store.
 // Times are epoch milliseconds so the core never parses dates or cares about time zones.
 
+import { round } from "./format.js";
+
 export interface Span {
   traceId: string;
   spanId: string;
@@ -66,7 +68,7 @@ export function spanRecord(s: Span, maxErrorChars = 2000): SpanRecord {
     operation: s.operation,
     status: isUnfinished(s) ? "unfinished" : s.status,
     started_at: new Date(s.startMs).toISOString(),
-    ...(end !== null && Number.isFinite(end) ? { duration_ms: Math.round((end - s.startMs) * 1000) / 1000 } : {}),
+    ...(end !== null && Number.isFinite(end) ? { duration_ms: round(end - s.startMs, 3) } : {}),
     ...(s.errorMessage ? { error: s.errorMessage.slice(0, maxErrorChars) } : {}),
   };
 }

@@ -4,7 +4,7 @@
 import { isFailureStatus, knownEndMs } from "./span.js";
 import type { HiddenGroup, PrunedTrace } from "./prune.js";
 import type { SpanFlag, SpanNode, SpanTree } from "./span-tree.js";
-import { formatDataValue, formatHop, formatMs, isoTime } from "./format.js";
+import { formatDataValue, formatHop, formatMs, isoTime, round } from "./format.js";
 
 export type MetadataMode = "changed" | "all" | "none";
 
@@ -51,7 +51,8 @@ export interface TraceReport {
   span_count: number;
   status_counts: Record<string, number>;
   failed_span_ids: string[];
-  critical_path: Array<{ span_id: string; service: string; operation: string; duration_ms: number; self_ms?: number }>;
+  /** Top-down; critical_ms is the time the span itself holds the path (they sum to its root's duration). */
+  critical_path: Array<{ span_id: string; service: string; operation: string; duration_ms: number; self_ms?: number; critical_ms: number }>;
   spans: ReportSpan[];
   collapsed: ReportGroup[];
   shown_spans: number;
@@ -97,6 +98,7 @@ export function buildTraceReport(
       operation: n.span.operation,
       duration_ms: round(n.layoutEndMs - n.span.startMs),
       ...(n.selfMs !== null ? { self_ms: round(n.selfMs) } : {}),
+      critical_ms: round(n.criticalMs),
     })),
     spans: pruned.shown.map((n) => reportSpan(n, tree.startMs, options.metadata)),
     collapsed: pruned.groups.map((g) => reportGroup(g, tree.startMs)),
@@ -112,9 +114,6 @@ export function buildTraceReport(
   return report;
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
-}
 
 function reportSpan(n: SpanNode, traceStart: number, mode: MetadataMode): ReportSpan {
   const s = n.span;

@@ -30,14 +30,14 @@ export function renderWaterfall(report: TraceReport, options: { maxSpansHint: nu
       .join(", ")}`,
   );
   if (report.critical_path.length) {
-    // Where the end-to-end time went: the critical path's spans by the time they spent themselves.
-    const bySelf = [...report.critical_path].filter((c) => c.self_ms !== undefined).sort((a, b) => b.self_ms! - a.self_ms!);
-    const total = Math.max(1, report.duration_ms);
+    // Where the end-to-end time went: the time each span held the critical path, as a share of the trace.
+    const byCritical = [...report.critical_path].filter((c) => c.critical_ms > 0).sort((a, b) => b.critical_ms - a.critical_ms);
+    const shares = percentShares(byCritical.map((c) => c.critical_ms), report.duration_ms);
     lines.push(
-      `Critical path time by span (self): ${bySelf
+      `Critical path time by span: ${byCritical
         .slice(0, 5)
-        .map((c) => `${formatHop(c.service, c.operation)} ${formatMs(c.self_ms!)} (${Math.round((100 * c.self_ms!) / total)}%)`)
-        .join(", ")}${bySelf.length > 5 ? `, +${bySelf.length - 5} more` : ""}`,
+        .map((c, i) => `${formatHop(c.service, c.operation)} ${formatMs(c.critical_ms)}${shares ? ` (${shares[i]}%)` : ""}`)
+        .join(", ")}${byCritical.length > 5 ? `, +${byCritical.length - 5} more` : ""}`,
     );
   }
   if (report.focus_span_id) lines.push(`Focused on the subtree of span ${report.focus_span_id}.`);
@@ -79,6 +79,25 @@ export function renderWaterfall(report: TraceReport, options: { maxSpansHint: nu
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * Whole percentages of total that add up to the rounded share of the whole (largest remainders), so
+ * the line never claims more than 100 %; null when the total is zero.
+ */
+export function percentShares(values: readonly number[], total: number): number[] | null {
+  if (!(total > 0)) return null;
+  const exact = values.map((v) => (100 * v) / total);
+  const shares = exact.map(Math.floor);
+  const target = Math.min(100, Math.round(exact.reduce((a, b) => a + b, 0)));
+  const byRemainder = exact.map((x, i) => [x - shares[i]!, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  let left = target - shares.reduce((a, b) => a + b, 0);
+  for (const [, i] of byRemainder) {
+    if (left <= 0) break;
+    shares[i]!++;
+    left--;
+  }
+  return shares;
 }
 
 function spanLine(s: ReportSpan): string {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpError, type ListResourcesResult, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { spanRecord, type Span, type SpanRecord } from "../analysis/span.js";
-import { isoTime } from "../analysis/format.js";
+import { formatHop, isoTime } from "../analysis/format.js";
 import type { SpanTable } from "../store/span-table.js";
 import { SpanArgumentCompleter, type ArgumentCompleter } from "../prompts/argument-completion.js";
 
@@ -85,8 +85,8 @@ async function listFailingTraces(spans: SpanTable): Promise<ListResourcesResult>
         return {
           uri: traceUri(f.traceId),
           name: `trace ${f.traceId}`,
-          title: `${f.service}.${f.operation} ${f.status} at ${isoTime(f.startMs)}`,
-          description: `Failing trace: ${corr}${f.service}.${f.operation} ${f.status} at ${isoTime(f.startMs)} (span ${f.spanId}).`,
+          title: `${formatHop(f.service, f.operation)} ${f.status} at ${isoTime(f.startMs)}`,
+          description: `Failing trace: ${corr}${formatHop(f.service, f.operation)} ${f.status} at ${isoTime(f.startMs)} (span ${f.spanId}).`,
           mimeType: "application/json",
         };
       });
@@ -144,7 +144,7 @@ async function unknownTraceMessage(spans: SpanTable, id: string): Promise<string
     const recent = (await spans.recentFailures(25)).filter((f) => !seen.has(f.traceId) && seen.add(f.traceId)).slice(0, 5);
     lines.push(
       recent.length
-        ? `Recent failing traces: ${recent.map((f) => `${f.traceId} (${f.service}.${f.operation} ${f.status})`).join(", ")}.`
+        ? `Recent failing traces: ${recent.map((f) => `${f.traceId} (${formatHop(f.service, f.operation)} ${f.status})`).join(", ")}.`
         : "No failing spans in the last 7 days; list_failed_spans searches other windows.",
     );
   } catch {

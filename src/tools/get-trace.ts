@@ -57,7 +57,7 @@ export const getTraceOutput = z.object({
   status_counts: z.record(z.string(), z.number()),
   failed_span_ids: z.array(z.string()),
   critical_path: z.array(
-    z.object({ span_id: z.string(), service: z.string(), operation: z.string(), duration_ms: z.number(), self_ms: z.number().optional() }),
+    z.object({ span_id: z.string(), service: z.string(), operation: z.string(), duration_ms: z.number(), self_ms: z.number().optional(), critical_ms: z.number() }),
   ),
   spans: z.array(
     z.object({

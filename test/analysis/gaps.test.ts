@@ -1,6 +1,6 @@
 // Tests for the gap finder: one scenario per finding type (missing hop, slow hand-off, idle time,
-// untraced time, orphan, unfinished, clock skew), the near misses that must stay quiet, the baseline
-// learnt from successful executions, and the aggregate over many executions.
+// untraced time, detached work, orphan, unfinished, clock skew), the near misses that must stay quiet,
+// the baseline learnt from successful executions, and the aggregate over many executions.
 import { describe, it, expect } from "vitest";
 import { buildSpanTree, type SpanNode } from "../../src/analysis/span-tree.js";
 import type { Span } from "../../src/analysis/span.js";
@@ -15,6 +15,7 @@ import {
   type Baseline,
   type GapFinding,
 } from "../../src/analysis/gaps.js";
+import { mulberry32 } from "../../src/demo/seeded-random.js";
 import { runnerRouterModal, span } from "./span-builder.js";
 
 const ROOT = "runner.execute_question";
@@ -278,6 +279,87 @@ describe("findGaps: idle and untraced time", () => {
   it("skips a span whose end is unknown", () => {
     const spans = [span("root", { start: 0, end: null, duration: null, service: "runner", status: "completed" }), child("a", 300, 400)];
     expect(findGaps(buildSpanTree(spans), null).findings).toEqual([]);
+  });
+});
+
+describe("findGaps: only inside a span's own bounds", () => {
+  const parent = (start: number, end: number, metadata: Record<string, unknown> = {}) =>
+    span("p", { start, end, service: "runner", operation: "execute_question", metadata });
+  const child = (id: string, start: number, end: number | null, metadata: Record<string, unknown> = {}) =>
+    span(id, { parent: "p", start, end, service: "runner", operation: id, metadata });
+  const producer = { "span.kind": "producer" };
+  const consumer = { "span.kind": "consumer" };
+  const summary = (spans: Span[]) => findGaps(buildSpanTree(spans), null).findings.map((f) => [f.kind, f.severity, f.span_ids, f.offset_ms, f.size_ms]);
+
+  it.each([
+    // stLogin.get: 0.25 ms long, its child began 4.7 s after it ended. No "4.70s of untraced time".
+    ["a child that began seconds after its sub-millisecond parent ended", [parent(0, 0.25), child("get", 4700, 4710)], [["detached_work", "medium", ["p", "get"], 4700, 4699.8]]],
+    ["a child that began just after its parent ended", [parent(0, 100), child("bg", 120, 200)], [["detached_work", "low", ["p", "bg"], 120, 20]]],
+    ["a child that began exactly as its parent ended", [parent(0, 100), child("bg", 100, 300)], [["detached_work", "low", ["p", "bg"], 100, 0]]],
+    ["a zero-length child at its parent's end is neither", [parent(0, 100), child("z", 0, 100), child("end", 100, 100)], []],
+    [
+      "a child outliving its parent leaves no tail, only the lead and the skew",
+      [parent(0, 1000), child("long", 300, 5000)],
+      [
+        ["clock_skew", "medium", ["p", "long"], 300, 4000],
+        ["untraced_time", "medium", ["p", "long"], 0, 300],
+      ],
+    ],
+    [
+      "a child starting before its parent leaves no lead, only the tail and the skew",
+      [parent(100, 1100), child("early", 0, 600)],
+      [
+        // Offsets are from the execution's start, p's start.
+        ["untraced_time", "medium", ["p", "early"], 500, 500],
+        ["clock_skew", "low", ["p", "early"], -100, 100],
+      ],
+    ],
+    [
+      "the tail is measured to the parent's end, not to a detached sibling",
+      [parent(0, 1000), child("a", 0, 100), child("later", 1500, 1600)],
+      [
+        ["untraced_time", "medium", ["p", "a"], 100, 900],
+        ["detached_work", "low", ["p", "later"], 1500, 500],
+      ],
+    ],
+    ["a child wholly before its parent is skew, not coverage", [parent(500, 1000), child("before", 0, 100), child("a", 500, 1000)], [["clock_skew", "low", ["p", "before"], -500, 500]]],
+    ["an asynchronous child alone leaves no gap, and may outlive its producer", [parent(0, 1000, producer), child("recv", 300, 2000, consumer)], []],
+    [
+      "an asynchronous child does not cover its producer's time",
+      [parent(0, 1000, producer), child("flush", 0, 900), child("recv", 950, 1000, consumer)],
+      [["untraced_time", "low", ["p", "flush"], 900, 100]],
+    ],
+    ["a follows-from child leaves no gap either", [parent(0, 1000), child("f", 400, 600, { ref_type: "FOLLOWS_FROM" })], []],
+    ["an asynchronous child that began after its producer ended is low", [parent(0, 10, producer), child("recv", 5000, 5100, consumer)], [["detached_work", "low", ["p", "recv"], 5000, 4990]]],
+  ] as const)("%s", (_, spans, expected) => {
+    expect(summary([...spans])).toEqual(expected);
+  });
+
+  it("says what detached work is, and that asynchronous work was not waited for", () => {
+    const [plain] = findGaps(buildSpanTree([parent(0, 0.25), child("get", 4700, 4710)]), null).findings;
+    expect(plain!.sentence).toBe(
+      "runner.get began 4.70s after its parent runner.execute_question had ended (the parent lasted 0.3ms; the child lasted 10ms): fire-and-forget or asynchronous work that outlived its caller, or clock skew.",
+    );
+    const [async] = findGaps(buildSpanTree([parent(0, 10, producer), child("recv", 5000, null, consumer)]), null).findings.filter((f) => f.kind === "detached_work");
+    expect(async!.sentence).toContain("the child never finished");
+    expect(async!.sentence).toContain("It is marked asynchronous (a consumer of a producer, or follows-from), so its caller was not meant to wait for it.");
+  });
+
+  it("never reports untraced or idle time past the span's end, over random trees", () => {
+    const rnd = mulberry32(7);
+    for (let trial = 0; trial < 200; trial++) {
+      const spans = [parent(0, 1000)];
+      for (let i = 0; i < 6; i++) {
+        const start = Math.floor(rnd() * 3000) - 500;
+        spans.push(child(`c${i}`, start, start + Math.floor(rnd() * 800)));
+      }
+      const tree = buildSpanTree(spans);
+      for (const f of findGaps(tree, null).findings) {
+        if (f.kind !== "untraced_time" && f.kind !== "idle_between_siblings") continue;
+        expect(f.offset_ms!).toBeGreaterThanOrEqual(0);
+        expect(f.offset_ms! + f.size_ms!).toBeLessThanOrEqual(1000);
+      }
+    }
   });
 });
 

@@ -59,6 +59,8 @@ describe("scale: 10,000 spans wide", () => {
     for (const id of ["root", "c57", "c57-s42"]) expect(shown.has(id)).toBe(true);
     // Calls and steps run one after another, so nearly every span is critical: only the budget decides.
     expect(tree.criticalPath.length).toBeGreaterThan(BUDGET);
+    // However many spans hold it, the path adds up to the root's 100 s exactly once.
+    expect(tree.nodes.reduce((sum, n) => sum + n.criticalMs, 0)).toBe(100_000);
     for (const n of pruned.shown) if (n.parent) expect(shown.has(n.parent.span.spanId)).toBe(true);
     expect(pruned.shown.length + pruned.groups.length).toBeLessThanOrEqual(BUDGET);
     expect(pruned.shown.length + pruned.hiddenSpans).toBe(10_000);
@@ -84,6 +86,9 @@ describe("scale: 10,000 deep", () => {
     expect(tree.nodes).toHaveLength(N);
     expect(tree.nodes[N - 1]!.depth).toBe(N - 1);
     expect(tree.criticalPath).toHaveLength(N);
+    // Each span holds 1 ms at either end of its child; the deepest holds its own 2 ms.
+    expect(tree.nodes.every((n) => n.criticalMs === 2)).toBe(true);
+    expect(tree.criticalSegments).toHaveLength(2 * N - 1);
     expect(tree.nodes[0]!.selfMs).toBe(2);
   });
 

@@ -258,15 +258,18 @@ describe("buildSpanTree: self time", () => {
 });
 
 describe("buildSpanTree: critical path", () => {
-  const cases: Array<{ name: string; spans: Span[]; path: string[] }> = [
+  // split: the time each span holds the path (criticalMs); the rest hold none. More in critical-path.test.ts.
+  const cases: Array<{ name: string; spans: Span[]; path: string[]; split: Record<string, number> }> = [
     {
-      name: "sequential children are both critical",
+      // A parent wholly covered by its children holds none of the path (Jaeger's test8 case too).
+      name: "sequential children hold the whole path, their parent none",
       spans: [
         span("root", { start: 0, end: 100 }),
         span("a", { parent: "root", start: 0, end: 40 }),
         span("b", { parent: "root", start: 40, end: 100 }),
       ],
-      path: ["root", "a", "b"],
+      path: ["a", "b"],
+      split: { a: 40, b: 60 },
     },
     {
       name: "sequential children with gaps between them",
@@ -276,6 +279,7 @@ describe("buildSpanTree: critical path", () => {
         span("b", { parent: "root", start: 50, end: 90 }),
       ],
       path: ["root", "a", "b"],
+      split: { root: 30, a: 30, b: 40 },
     },
     {
       name: "parallel children: only the one that ends last, and its own path",
@@ -288,16 +292,18 @@ describe("buildSpanTree: critical path", () => {
         span("b2", { parent: "b", start: 10, end: 30 }),
       ],
       path: ["root", "b", "b1"],
+      split: { root: 10, b: 20, b1: 70 },
     },
     {
-      name: "a child that outlives its parent stays on the path, with its own children",
+      name: "a child that outlives its parent is clipped to it, and what it did after the parent ended is off the path",
       spans: [
         span("root", { start: 0, end: 50 }),
         span("a", { parent: "root", start: 10, end: 80 }),
         span("a1", { parent: "a", start: 60, end: 80 }),
         span("early", { parent: "root", start: 0, end: 5 }),
       ],
-      path: ["root", "early", "a", "a1"],
+      path: ["root", "early", "a"],
+      split: { root: 5, early: 5, a: 40 },
     },
     {
       name: "a child entirely after its parent's end is not on the parent's path",
@@ -307,6 +313,7 @@ describe("buildSpanTree: critical path", () => {
         span("after", { parent: "root", start: 60, end: 70 }),
       ],
       path: ["root", "a"],
+      split: { root: 10, a: 40 },
     },
     {
       name: "several roots: the path starts at the root that ends last",
@@ -317,6 +324,7 @@ describe("buildSpanTree: critical path", () => {
         span("second1", { parent: "second", start: 20, end: 90 }),
       ],
       path: ["second", "second1"],
+      split: { second: 10, second1: 70 },
     },
     {
       name: "an unfinished span is on the path through what ran under it",
@@ -326,21 +334,25 @@ describe("buildSpanTree: critical path", () => {
         span("b", { parent: "root", start: 5, end: 70 }),
       ],
       path: ["root", "b"],
+      split: { root: 5, b: 65 },
     },
     {
       name: "the runner → router → modal chain with a save after it",
       spans: runnerRouterModal(),
       path: ["r1", "r2", "r3", "r4", "r5"],
+      split: { r1: 14, r2: 10, r3: 10, r4: 60, r5: 6 },
     },
   ];
 
-  it.each(cases)("$name", ({ spans, path }) => {
+  it.each(cases)("$name", ({ spans, path, split }) => {
     const tree = buildSpanTree(spans);
     expect(ids(tree.criticalPath)).toEqual(path);
     expect(ids(tree.nodes.filter((n) => n.critical))).toEqual(path);
+    expect(Object.fromEntries(tree.nodes.filter((n) => n.criticalMs > 0).map((n) => [n.span.spanId, n.criticalMs]))).toEqual(split);
+    expect(tree.nodes.filter((n) => !n.critical).every((n) => n.criticalMs === 0)).toBe(true);
   });
 
-  it("lists the path top-down: every span after its parent, starting at a root", () => {
+  it("lists the path top-down: every span after the critical spans above it", () => {
     const tree = buildSpanTree([
       span("root", { start: 0, end: 100 }),
       span("a", { parent: "root", start: 0, end: 40 }),
@@ -350,11 +362,27 @@ describe("buildSpanTree: critical path", () => {
       span("b1", { parent: "b", start: 50, end: 95 }),
     ]);
     const path = tree.criticalPath;
-    expect(path[0]!.parent).toBeNull();
     path.forEach((n, i) => {
-      if (n.parent) expect(path.slice(0, i)).toContain(n.parent);
+      for (let p = n.parent; p; p = p.parent) if (p.critical) expect(path.slice(0, i)).toContain(p);
     });
-    expect(ids(path)).toEqual(["root", "a", "a1", "a11", "b", "b1"]);
+    // root is wholly covered by a then b, so it holds none of the path.
+    expect(ids(path)).toEqual(["a", "a1", "a11", "b", "b1"]);
+    expect(path.map((n) => n.criticalMs)).toEqual([5, 10, 25, 15, 45]);
+  });
+
+  it("gives the segments in time order, contiguous over the root", () => {
+    const tree = buildSpanTree(runnerRouterModal());
+    expect(tree.criticalSegments.map((s) => [s.node.span.spanId, s.startMs - T0, s.endMs - T0])).toEqual([
+      ["r1", 0, 10],
+      ["r2", 10, 15],
+      ["r3", 15, 20],
+      ["r4", 20, 80],
+      ["r3", 80, 85],
+      ["r2", 85, 90],
+      ["r1", 90, 92],
+      ["r5", 92, 98],
+      ["r1", 98, 100],
+    ]);
   });
 });
 

@@ -117,12 +117,25 @@ describe("buildTraceReport: plain data", () => {
   it("lists the critical path with durations and self times", () => {
     const r = report(runnerRouterModal(), 200);
     expect(r.critical_path).toEqual([
-      { span_id: "r1", service: "runner", operation: "execute_question", duration_ms: 100, self_ms: 14 },
-      { span_id: "r2", service: "runner", operation: "call_router", duration_ms: 80, self_ms: 10 },
-      { span_id: "r3", service: "router", operation: "inference_request", duration_ms: 70, self_ms: 10 },
-      { span_id: "r4", service: "modal", operation: "generate", duration_ms: 60, self_ms: 60 },
-      { span_id: "r5", service: "runner", operation: "save_result", duration_ms: 6, self_ms: 6 },
+      { span_id: "r1", service: "runner", operation: "execute_question", duration_ms: 100, self_ms: 14, critical_ms: 14 },
+      { span_id: "r2", service: "runner", operation: "call_router", duration_ms: 80, self_ms: 10, critical_ms: 10 },
+      { span_id: "r3", service: "router", operation: "inference_request", duration_ms: 70, self_ms: 10, critical_ms: 10 },
+      { span_id: "r4", service: "modal", operation: "generate", duration_ms: 60, self_ms: 60, critical_ms: 60 },
+      { span_id: "r5", service: "runner", operation: "save_result", duration_ms: 6, self_ms: 6, critical_ms: 6 },
     ]);
+  });
+
+  it("gives each critical span the time it holds the path, not its self time", () => {
+    // b outlives root and overlaps a: self times would count 0..100 twice over.
+    const r = report(
+      [span("root", { start: 0, end: 100 }), span("a", { parent: "root", start: 0, end: 80 }), span("b", { parent: "root", start: 30, end: 160 })],
+      200,
+    );
+    expect(r.critical_path.map((c) => [c.span_id, c.self_ms, c.critical_ms])).toEqual([
+      ["root", 0, 30],
+      ["b", 130, 70],
+    ]);
+    expect(r.critical_path.reduce((sum, c) => sum + c.critical_ms, 0)).toBe(100);
   });
 
   it("describes hidden spans as groups with their parent, offset, p50 and total", () => {

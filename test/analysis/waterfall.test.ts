@@ -4,7 +4,7 @@ import { describe, it, expect } from "vitest";
 import { buildSpanTree, type SpanNode } from "../../src/analysis/span-tree.js";
 import { pruneTrace } from "../../src/analysis/prune.js";
 import { buildTraceReport, type MetadataMode } from "../../src/analysis/trace-report.js";
-import { renderWaterfall } from "../../src/analysis/waterfall.js";
+import { percentShares, renderWaterfall } from "../../src/analysis/waterfall.js";
 import type { Span } from "../../src/analysis/span.js";
 import { nodeById, runnerRouterModal, span } from "./span-builder.js";
 
@@ -27,7 +27,9 @@ describe("renderWaterfall: layout", () => {
     const lines = text.split("\n");
     expect(lines[0]).toBe("Trace t1 · 5 spans · 100ms · started 2025-10-22T18:00:00.000Z");
     expect(lines[1]).toBe("Services: runner, router, modal · status: completed 5");
-    expect(lines[2]).toMatch(/^Critical path time by span \(self\): modal\.generate 60ms \(60%\), runner\.execute_question 14ms \(14%\)/);
+    expect(lines[2]).toBe(
+      "Critical path time by span: modal.generate 60ms (60%), runner.execute_question 14ms (14%), runner.call_router 10ms (10%), router.inference_request 10ms (10%), runner.save_result 6ms (6%)",
+    );
     const spanLines = lines.filter((l) => / #r\d$/.test(l));
     expect(spanLines.map((l) => l.slice(-2))).toEqual(["r1", "r2", "r3", "r4", "r5"]);
     expect(spanLines[0]).toBe("   +0ms    100ms   14ms  *runner.execute_question ok #r1");
@@ -45,7 +47,8 @@ describe("renderWaterfall: layout", () => {
   // What is odd about a span, as the line says it.
   const notes: Array<{ name: string; spans: Span[]; id: string; expected: RegExp }> = [
     { name: "failure", spans: [span("f", { status: "error", end: 13 })], id: "f", expected: /svc\.f ERROR #f$/ },
-    { name: "unfinished", spans: [span("u", { end: null })], id: "u", expected: /^ {3}\+0ms {8}\? {9}\*svc\.u UNFINISHED #u$/ },
+    // A lone unfinished span lasts no time as far as the trace knows, so it holds no critical path.
+    { name: "unfinished", spans: [span("u", { end: null })], id: "u", expected: /^ {3}\+0ms {8}\? {10}svc\.u UNFINISHED #u$/ },
     {
       name: "orphan",
       spans: [span("a", { start: 0, end: 10 }), span("o", { parent: "gone", start: 1, end: 4 })],
@@ -90,6 +93,39 @@ describe("renderWaterfall: layout", () => {
     expect(text).toContain("Focused on the subtree of span r3.");
     expect(text).not.toContain("#r1");
     expect(lineOf(text, "r4")).toMatch(/^ +\+20ms +60ms +60ms  \* {6}modal\.generate ok #r4$/);
+  });
+});
+
+describe("renderWaterfall: critical path time by span", () => {
+  const shareLine = (text: string) => text.split("\n").find((l) => l.startsWith("Critical path time by span: "))!;
+  const percents = (line: string) => [...line.matchAll(/\((\d+)%\)/g)].map((m) => Number(m[1]));
+
+  it.each([
+    ["a child that outlives its parent", [span("p", { start: 0, end: 100 }), span("c", { parent: "p", start: 40, end: 500 })]],
+    // Self times counted c's 140 ms, most of it before p began: 211 % of the trace.
+    ["a child that starts before its parent (clock skew)", [span("p", { start: 10, end: 100 }), span("c", { parent: "p", start: -90, end: 50 })]],
+    [
+      "overlapping children (their self times overlap)",
+      [span("p", { start: 0, end: 90 }), span("a", { parent: "p", start: 0, end: 80 }), span("b", { parent: "p", start: 10, end: 90 }), span("b1", { parent: "b", start: 20, end: 30 })],
+    ],
+    ["thirds that each round up", [span("p", { start: 0, end: 3 }), span("a", { parent: "p", start: 0, end: 1 }), span("b", { parent: "p", start: 1, end: 2 }), span("c", { parent: "p", start: 2, end: 3 })]],
+  ])("never adds up to more than 100 percent: %s", (_, spans) => {
+    const line = shareLine(render(spans));
+    expect(percents(line).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(100);
+  });
+
+  it("shares out whole percentages by largest remainder", () => {
+    expect(percentShares([50.5, 49.5], 100)).toEqual([51, 49]);
+    expect(percentShares([1, 1, 1], 3)).toEqual([34, 33, 33]);
+    expect(percentShares([30, 10], 100)).toEqual([30, 10]);
+    expect(percentShares([5], 0)).toBeNull();
+  });
+
+  it("says what the path through a child that outlived its parent is worth", () => {
+    // Only p's own 0..100 counts: c's work after p ended held nothing up.
+    expect(shareLine(render([span("p", { start: 0, end: 100 }), span("c", { parent: "p", start: 40, end: 500 })]))).toBe(
+      "Critical path time by span: svc.c 60ms (12%), svc.p 40ms (8%)",
+    );
   });
 });
 
