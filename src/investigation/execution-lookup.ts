@@ -1,21 +1,12 @@
 // Finding the spans of one execution: by trace_id or job_id (an id of the wrong kind is tried as the
-// other), with the hops that share its job_id in other trace ids; and loading many executions at once
-// for baselines and aggregates. Shared by get_trace, find_gaps, diagnose and the Sentry join.
+// other), with the hops that share its job_id in other trace ids. Shared by get_trace, find_gaps and
+// diagnose; a miss is a NotFoundError naming recent failing traces instead.
 
 import { knownEndMs, type Span } from "../analysis/span.js";
-import { buildSpanTree, type SpanNode, type SpanTree } from "../analysis/span-tree.js";
-import { hopOf, learnBaseline, succeeded, type Baseline } from "../analysis/gaps.js";
 import { formatHop, formatMs, isoTime } from "../analysis/format.js";
-import {
-  BASELINE_SPAN_LIMIT,
-  LINK_MARGIN_MS,
-  LOOKAHEAD_MS,
-  LOOKBACK_MS,
-  MAX_TRACES_PER_JOB,
-  MIN_BASELINE_EXECUTIONS,
-} from "../analysis/defaults.js";
+import { LINK_MARGIN_MS, MAX_TRACES_PER_JOB } from "../analysis/defaults.js";
 import { InputError, NotFoundError } from "../errors.js";
-import type { RootSpan, SpanReader, TimeRange } from "../store/span-table.js";
+import type { SpanReader } from "../store/span-table.js";
 
 export interface Resolved {
   by: "trace_id" | "job_id";
@@ -136,49 +127,3 @@ function onePerTrace<T extends { traceId: string }>(items: T[]): T[] {
   return items.filter((i) => !seen.has(i.traceId) && seen.add(i.traceId));
 }
 
-/**
- * Many executions at once: the roots' traces plus the traces that share their correlation values, in
- * one forest (hops joined by job_id hang under their caller). Returns the forest's roots.
- */
-export async function loadExecutions(
-  spans: SpanReader,
-  roots: readonly RootSpan[],
-  window: TimeRange,
-  spanLimit: number,
-): Promise<{ executions: SpanNode[]; truncated: boolean }> {
-  if (!roots.length) return { executions: [], truncated: false };
-  const traceIds = new Set(roots.map((r) => r.traceId));
-  const margin = { fromMs: window.fromMs - LINK_MARGIN_MS, toMs: window.toMs + LINK_MARGIN_MS };
-  for (const key of spans.correlationKeys) {
-    const values = [...new Set(roots.map((r) => r.correlation[key]).filter((v): v is string => !!v))];
-    for (const id of await spans.traceIdsByCorrelationValues(key, values, values.length * 4 + 10, margin)) traceIds.add(id);
-  }
-  const loaded = await spans.spansOfTraces([...traceIds], spanLimit);
-  const tree = buildSpanTree(loaded.spans, { correlationKeys: [...spans.correlationKeys] });
-  return { executions: tree.roots, truncated: loaded.truncated };
-}
-
-/**
- * What successful executions of the same root operation look like, from up to `sample` of them in the
- * 24 h before this execution (itself excluded). Null baseline when fewer than 5 succeeded.
- */
-export async function executionBaseline(
-  spans: SpanReader,
-  tree: SpanTree,
-  sample: number,
-  nowMs: number,
-): Promise<{ baseline: Baseline | null; successes: number; window: TimeRange; more: boolean }> {
-  const root = tree.roots[0]!;
-  const rootHop = hopOf(root);
-  const window = { fromMs: root.span.startMs - LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + LOOKAHEAD_MS) };
-  const sampled = await spans.recentRoots({ window, limit: sample, service: root.span.service, operation: root.span.operation, successOnly: true });
-  const own = new Set(tree.traceIds);
-  const { executions } = await loadExecutions(spans, sampled.roots.filter((r) => !own.has(r.traceId)), window, BASELINE_SPAN_LIMIT);
-  const successes = executions.filter((e) => hopOf(e) === rootHop && succeeded(e));
-  return {
-    baseline: successes.length >= MIN_BASELINE_EXECUTIONS ? learnBaseline(rootHop, successes) : null,
-    successes: successes.length,
-    window,
-    more: sampled.more,
-  };
-}

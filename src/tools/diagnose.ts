@@ -11,7 +11,8 @@ import { BASELINE_SAMPLE, MAX_SAMPLE, MIN_SAMPLE } from "../analysis/defaults.js
 import { hopName, isFailureStatus, knownEndMs } from "../analysis/span.js";
 import { isoTime, round } from "../analysis/format.js";
 import { InputError } from "../errors.js";
-import { executionBaseline, findExecution } from "../investigation/execution-lookup.js";
+import { executionBaseline } from "../investigation/execution-baseline.js";
+import { findExecution } from "../investigation/execution-lookup.js";
 import { clusterOfExecution } from "../investigation/failure-clusters.js";
 import { eventEvidence, eventOfJob, sentryNotConfigured } from "../investigation/sentry-evidence.js";
 import { FailureQueries } from "../store/failure-queries.js";

@@ -21,7 +21,8 @@ import {
   SLOW_HANDOFF_MS,
 } from "../analysis/defaults.js";
 import { InputError } from "../errors.js";
-import { executionBaseline, findExecution, loadExecutions } from "../investigation/execution-lookup.js";
+import { executionBaseline, loadExecutions } from "../investigation/execution-baseline.js";
+import { findExecution } from "../investigation/execution-lookup.js";
 import { answer, defineTool, READ_ONLY, type ToolAnswer, type ToolContext } from "./tool-definition.js";
 
 export const findGapsInput = z.object({
