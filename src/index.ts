@@ -16,18 +16,20 @@ import { openDemoDatabase } from "./demo/demo-database.js";
 import { generateDemoDataset } from "./demo/demo-dataset.js";
 import { SentryClient, type SentryIssues } from "./sentry/sentry-client.js";
 import { startTelemetry } from "./telemetry.js";
+import { httpListenFrom, serveHttp } from "./http/index.js";
 
 const USAGE = `trace-doctor ${SERVER_VERSION} — MCP server for diagnosing failures from trace spans
 
 Usage:
   trace-doctor            serve MCP over stdio (what MCP clients run)
+  trace-doctor serve --http [HOST:]PORT   serve MCP over Streamable HTTP (docs/http.md)
   trace-doctor init-db    create the trace_spans table and its indexes in DATABASE_URL (idempotent)
   trace-doctor demo       run a scripted session against the embedded demo database
   trace-doctor --help | --version
 
 Settings are environment variables; see the README.`;
 
-async function serve(config: Config): Promise<void> {
+async function serve(config: Config, httpListen: string | null = null): Promise<void> {
   const telemetry = await startTelemetry(config.telemetryDsn, {
     release: `trace-doctor@${SERVER_VERSION}`,
     secrets: [config.sentry.token ?? "", passwordOf(config.databaseUrl)],
@@ -68,7 +70,7 @@ async function serve(config: Config): Promise<void> {
     }
   }
   const spans = new SpanTable(db, config.table, config.correlationKeys);
-  const server = createServer(
+  const makeServer = () => createServer(
     {
       spans,
       dataSource: { kind, label: db.label },
@@ -82,6 +84,16 @@ async function serve(config: Config): Promise<void> {
     },
     telemetry.wrap,
   );
+  if (httpListen) {
+    // One McpServer per HTTP session; SIGTERM drains them, then the adapters close.
+    await serveHttp(httpListen, process.env, makeServer, { version: SERVER_VERSION, onClosed: async () => {
+      await db.close().catch(() => {});
+      for (const close of closers) await close().catch(() => {});
+      await telemetry.flush().catch(() => {});
+    } });
+    return;
+  }
+  const server = makeServer();
   const transport = new StdioServerTransport();
   let closing = false;
   const shutdown = async () => {
@@ -132,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const config = loadConfig();
-  if (command === "serve") return serve(config);
+  if (command === "serve") return serve(config, httpListenFrom(argv.slice(1)));
   if (command === "init-db") return initDb(config);
   if (command === "demo") {
     const { runDemoSession } = await import("./demo/demo-session.js");
