@@ -66,5 +66,7 @@ export function httpListenFrom(args: string[]): string | null {
       throw new Error(`serve: unknown option ${JSON.stringify(arg)}; the only option is --http [HOST:]PORT`);
     }
   }
+  // Checked now, so a bad address stops the command before any database opens.
+  if (listen !== null) parseListenAddress(listen);
   return listen;
 }
