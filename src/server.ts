@@ -57,7 +57,7 @@ export function instructionsFor(context: ServerContext): string {
 export function createServer(context: ServerContext, wrap: (server: McpServer) => McpServer = (s) => s): McpServer {
   const server = wrap(new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION },
-    { instructions: instructionsFor(context), capabilities: { tools: {}, prompts: {}, resources: {}, completions: {} } },
+    { instructions: instructionsFor(context), capabilities: { tools: {}, prompts: {}, resources: {}, completions: {}, logging: {} } },
   ));
   server.registerTool(
     "diagnose",
