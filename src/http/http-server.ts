@@ -136,7 +136,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       res.writeHead(204, PREFLIGHT_HEADERS).end();
       return;
     }
-    if (path === HEALTH_PATH && (req.method === "GET" || req.method === "HEAD")) {
+    if (path === HEALTH_PATH) {
+      if (req.method !== "GET" && req.method !== "HEAD") return replyJson(res, 405, { error: "method_not_allowed", message: `${HEALTH_PATH} takes GET.` }, { Allow: "GET, HEAD" });
       return replyJson(res, closing ? 503 : 200, { status: closing ? "shutting_down" : "ok", ...(options.version ? { version: options.version } : {}) });
     }
     if ((path === PROTECTED_RESOURCE_PATH || path.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) && authenticator.kind === "oauth" && req.method === "GET") {

@@ -150,5 +150,8 @@ describe("MCP over Streamable HTTP", () => {
     const health = await rawRequest(url.replace(/\/mcp$/, "/healthz"), {});
     expect(health.status).toBe(200);
     expect(health.json()).toEqual({ status: "ok", version: "1.2.3" });
+    const posted = await rawRequest(url.replace(/\/mcp$/, "/healthz"), { method: "POST" });
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get("allow")).toBe("GET, HEAD");
   });
 });
