@@ -83,8 +83,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         "Set TRACE_DOCTOR_HTTP_TOKEN (a shared bearer token), or TRACE_DOCTOR_OAUTH_ISSUER and TRACE_DOCTOR_OAUTH_AUDIENCE (OAuth access tokens), or bind 127.0.0.1.",
     );
   }
-  const authenticator: RequestAuthenticator | OAuthResourceServer =
-    auth.kind === "token" ? staticTokenAuthenticator(auth.token) : auth.kind === "oauth" ? await startOAuthResourceServer(auth) : noAuthenticator();
+  const oauth: OAuthResourceServer | null = auth.kind === "oauth" ? await startOAuthResourceServer(auth) : null;
+  const authenticator: RequestAuthenticator = oauth ?? (auth.kind === "token" ? staticTokenAuthenticator(auth.token) : noAuthenticator());
   const publicUrl = options.publicUrl ? new URL(options.publicUrl) : null;
   const sessions = new SessionTable(
     options.createServer,
@@ -116,7 +116,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   sweeper.unref();
 
   /** The resource this request reached: the public URL, else the Host it was sent to (already checked on loopback). */
-  const resourceUrl = (req: IncomingMessage): URL => publicUrl ?? new URL(MCP_PATH, `http://${req.headers.host ?? `${urlHost(host)}:${port}`}`);
+  const resourceUrl = (req: IncomingMessage): URL => {
+    if (publicUrl) return publicUrl;
+    const bound = `${urlHost(host)}:${port}`;
+    const requested = req.headers.host && URL.canParse(`http://${req.headers.host}`) ? new URL(`http://${req.headers.host}`).host : bound;
+    return new URL(MCP_PATH, `http://${requested}`);
+  };
   const metadataUrl = (req: IncomingMessage): string => {
     const resource = resourceUrl(req);
     return new URL(`${PROTECTED_RESOURCE_PATH}${resource.pathname === "/" ? "" : resource.pathname}`, resource).href;
@@ -140,8 +145,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       if (req.method !== "GET" && req.method !== "HEAD") return replyJson(res, 405, { error: "method_not_allowed", message: `${HEALTH_PATH} takes GET.` }, { Allow: "GET, HEAD" });
       return replyJson(res, closing ? 503 : 200, { status: closing ? "shutting_down" : "ok", ...(options.version ? { version: options.version } : {}) });
     }
-    if ((path === PROTECTED_RESOURCE_PATH || path.startsWith(`${PROTECTED_RESOURCE_PATH}/`)) && authenticator.kind === "oauth" && req.method === "GET") {
-      return replyJson(res, 200, (authenticator as OAuthResourceServer).protectedResourceMetadata(resourceUrl(req).href));
+    // Served at the root and at any path under it: RFC 9728 puts it at the resource's own path (/mcp, or a proxy's prefix).
+    if (oauth && req.method === "GET" && (path === PROTECTED_RESOURCE_PATH || path.startsWith(`${PROTECTED_RESOURCE_PATH}/`))) {
+      return replyJson(res, 200, oauth.protectedResourceMetadata(resourceUrl(req).href));
     }
     if (path === MCP_PATH) return serveMcp(req, res);
     replyJson(res, 404, { error: "not_found", message: `Nothing at ${path}: trace-doctor serves MCP at ${MCP_PATH} and its health at ${HEALTH_PATH}.` });
@@ -217,7 +223,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     logger.info(`refused ${req.method} ${MCP_PATH} from ${req.socket.remoteAddress}: ${refusal.reason}`);
     if (refusal.status === 503) return replyJsonRpcError(res, 503, refusal.reason, refusal.message, { "Retry-After": "5" });
     const challenge = bearerChallenge({
-      ...(authenticator.kind === "oauth" ? { resource_metadata: metadataUrl(req) } : { realm: "trace-doctor" }),
+      ...(oauth ? { resource_metadata: metadataUrl(req) } : { realm: "trace-doctor" }),
       error: refusal.oauthError,
       error_description: refusal.oauthError ? refusal.message : null,
       scope: authenticator.requiredScopes.join(" ") || null,

@@ -139,6 +139,21 @@ describe("OAuth discovery", () => {
     }
   });
 
+  it("names the public URL as the resource behind a proxy, and serves its metadata at the proxied path", async () => {
+    const issuer = await startLocalIssuer({ audience: AUDIENCE });
+    const publicUrl = "https://mcp.example.com/tools/mcp";
+    const handle = await startHttpServer({ createServer: toyServerFactory().create, auth: { kind: "oauth", issuer: issuer.issuer, audience: AUDIENCE, requiredScopes: [] }, publicUrl, logger: new RecordingLogger() });
+    try {
+      const challenge = (await rawPost(handle.url, initializeMessage())).headers.get("www-authenticate");
+      expect(challenge).toBe('Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/tools/mcp"');
+      const metadata = await rawRequest(handle.url.replace(/\/mcp$/, "/.well-known/oauth-protected-resource/tools/mcp"), {});
+      expect(metadata.json()).toMatchObject({ resource: publicUrl, authorization_servers: [issuer.issuer] });
+    } finally {
+      await handle.close();
+      await issuer.close();
+    }
+  });
+
   it("refuses a plain-http issuer that is not on loopback", async () => {
     await expect(startHttpServer({ createServer: toyServerFactory().create, auth: { kind: "oauth", issuer: "http://auth.example.com", audience: AUDIENCE, requiredScopes: [] } })).rejects.toThrow(
       /must be an https:\/\/ URL/,

@@ -21,7 +21,7 @@ describe("close()", () => {
     // The listener is closed at once: a new client cannot even connect. (On a connection still open, the
     // server would answer 503 shutting_down; Node closes the idle ones itself.)
     const late = await rawPost(handle.url, initializeMessage()).catch((err: Error) => err);
-    if (late instanceof Error) expect(String((late.cause as Error | undefined)?.message ?? late.message)).toMatch(/ECONNREFUSED|other side closed|fetch failed/);
+    if (late instanceof Error) expect(late.message).toMatch(/fetch failed/);
     else expect(late.status).toBe(503);
     expect(closed).toBe(false);
 
