@@ -12,6 +12,9 @@ export const USAGE = `trace-doctor — MCP server for diagnosing failures from t
 
 Usage:
   trace-doctor [serve]     serve MCP over stdio (what MCP clients run)
+  trace-doctor serve --http [HOST:]PORT
+                           serve MCP Streamable HTTP at /mcp (127.0.0.1 unless HOST says otherwise;
+                           a non-loopback HOST needs TRACE_DOCTOR_HTTP_TOKEN or OAuth settings)
   trace-doctor init-db     create the trace_spans table and its indexes in DATABASE_URL (idempotent)
   trace-doctor demo        run a scripted session against the embedded demo database
   trace-doctor --help | --version
@@ -27,7 +30,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  serve: { options: {}, run: (_v, config) => serveStdio(config()) },
+  serve: {
+    options: { http: { type: "string" } },
+    run: (v, config) => (typeof v.http === "string" ? serveHttp(config(), v.http) : serveStdio(config())),
+  },
   "init-db": { options: {}, run: (_v, config) => initDb(config()) },
   demo: {
     options: {},
@@ -66,6 +72,29 @@ async function serveStdio(config: Config): Promise<void> {
   process.on("SIGINT", () => void shutdown());
   process.on("SIGTERM", () => void shutdown());
   await server.connect(transport);
+}
+
+async function serveHttp(config: Config, listen: string): Promise<void> {
+  const { parseListenAddress, serveHttp: listenHttp } = await import("./http/index.js");
+  // A bad address fails before any database opens.
+  parseListenAddress(listen);
+  const [{ createServer, SERVER_VERSION }, { openRuntime }, { startTelemetry }] = await Promise.all([
+    import("./server.js"),
+    import("./runtime.js"),
+    import("./telemetry.js"),
+  ]);
+  const telemetry = await startTelemetry(config.telemetryDsn, {
+    release: `trace-doctor@${SERVER_VERSION}`,
+    secrets: [config.sentry.token ?? "", passwordOf(config.databaseUrl), process.env.TRACE_DOCTOR_HTTP_TOKEN ?? ""],
+  });
+  const runtime = await openRuntime(config);
+  await listenHttp(listen, process.env, () => createServer(runtime.context, telemetry.wrap), {
+    version: SERVER_VERSION,
+    onClosed: async () => {
+      await runtime.close();
+      await telemetry.flush().catch(() => {});
+    },
+  });
 }
 
 function passwordOf(url: string | null): string {

@@ -56,7 +56,7 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
   const server = wrap(
     new McpServer(
       { name: SERVER_NAME, version: SERVER_VERSION },
-      { instructions: instructionsFor(context), capabilities: { tools: {}, prompts: {}, resources: {}, completions: {} } },
+      { instructions: instructionsFor(context), capabilities: { tools: {}, prompts: {}, resources: {}, completions: {}, logging: {} } },
     ),
   );
   const now = context.now ?? Date.now;
