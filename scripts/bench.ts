@@ -106,6 +106,7 @@ async function recordSql(table: string, sc: Scenario): Promise<Array<{ sql: stri
       settings: { maxTraceSpans: 20_000, immediateMs: IMMEDIATE_MS, unfinishedAfterMs: UNFINISHED_AFTER_MS, jobTagKeys: ["job_id"] },
       now: Date.now,
       signal: new AbortController().signal,
+      fits: () => true,
     },
     tool.inputSchema.parse(sc.args),
   );

@@ -46,3 +46,27 @@ export class NotConfiguredError extends TraceDoctorError {
     super(message, "not_configured");
   }
 }
+
+/** The request's deadline (TRACE_DOCTOR_REQUEST_TIMEOUT_MS) passed before it finished. */
+export class DeadlineError extends TraceDoctorError {
+  constructor(message: string) {
+    super(message, "timeout");
+  }
+}
+
+/** The client cancelled the call, or went away. */
+export class CancelledError extends TraceDoctorError {
+  constructor(message = "The call was cancelled by the client; its queries were stopped.") {
+    super(message, "cancelled");
+  }
+}
+
+/** The server could not serve the call in time because others hold what it needs. */
+export class BusyError extends TraceDoctorError {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message, "busy");
+  }
+}

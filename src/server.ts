@@ -8,8 +8,9 @@ import { loadPrompts, registerPrompts } from "./prompts/prompt-library.js";
 import { SpanArgumentCompleter } from "./prompts/argument-completion.js";
 import { registerTraceResources } from "./resources/trace-resources.js";
 import { TOOLS } from "./tools/index.js";
-import type { SentryAccess, ToolContext, ToolSettings } from "./tools/tool-definition.js";
-import { runTool } from "./tools/tool-result.js";
+import { answerCutSchema } from "./tools/answer-budget.js";
+import type { SentryAccess, ToolSettings } from "./tools/tool-definition.js";
+import { runTool, type CallLimits, type CallProgress } from "./tools/tool-result.js";
 import type { SpanTable } from "./store/span-table.js";
 
 export const SERVER_NAME = "trace-doctor";
@@ -25,9 +26,15 @@ export interface ServerContext {
     /** Where the Sentry data comes from, for the instructions. */
     source: "demo" | "sentry" | "none";
   };
+  /** Each call's deadline and answer budget; defaults: 30 s and 100,000 bytes. */
+  limits?: Partial<CallLimits>;
   /** Epoch ms; tests fix it so answers are reproducible. */
   now?: () => number;
 }
+
+export const DEFAULT_CALL_LIMITS: CallLimits = { requestTimeoutMs: 30_000, maxAnswerBytes: 100_000 };
+/** A call that runs longer than this sends progress notifications, when the client asked for them. */
+const PROGRESS_EVERY_MS = 1000;
 
 export function instructionsFor(context: ServerContext): string {
   const source =
@@ -60,13 +67,33 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
     ),
   );
   const now = context.now ?? Date.now;
+  const limits: CallLimits = { ...DEFAULT_CALL_LIMITS, ...context.limits };
+  const base = { spans: context.spans, sentry: context.sentry, settings: context.settings, now };
   for (const tool of TOOLS) {
+    // Every answer may carry what the budget cut, whatever the tool.
+    const outputSchema = tool.outputSchema.extend({ answer_cut: answerCutSchema.optional() });
     server.registerTool(
       tool.name,
-      { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, outputSchema: tool.outputSchema, annotations: tool.annotations },
-      (input, extra) => {
-        const ctx: ToolContext = { spans: context.spans, sentry: context.sentry, settings: context.settings, now, signal: extra.signal };
-        return runTool(tool.name, () => tool.handler(ctx, input));
+      { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, outputSchema, annotations: tool.annotations },
+      async (input, extra) => {
+        const token = extra._meta?.progressToken;
+        const progress: CallProgress | undefined = token === undefined ? undefined : { steps: 0, last: "" };
+        let ticks = 0;
+        const timer =
+          progress &&
+          setInterval(() => {
+            ticks++;
+            const done = progress.steps ? `${progress.steps} quer${progress.steps === 1 ? "y" : "ies"} and calls done, the last to ${progress.last}` : "working";
+            void extra
+              .sendNotification({ method: "notifications/progress", params: { progressToken: token!, progress: ticks, message: `${tool.name}: ${done} (${ticks} s)` } })
+              .catch(() => {});
+          }, PROGRESS_EVERY_MS);
+        timer?.unref();
+        try {
+          return await runTool(tool, input as Record<string, unknown>, base, { signal: extra.signal, limits, ...(progress ? { progress } : {}) });
+        } finally {
+          if (timer) clearInterval(timer);
+        }
       },
     );
   }

@@ -1,7 +1,9 @@
 // The embedded adapter: PGlite (Postgres compiled to WebAssembly) in a data directory or in memory.
-// Queries run the same way as on Postgres: one statement, in a read-only transaction.
+// Queries run the same way as on Postgres: one statement, in a read-only transaction. PGlite runs in
+// this process and cannot be interrupted, so a cancelled or overdue request stops between statements.
 
 import { PGlite } from "@electric-sql/pglite";
+import { currentScope, throwIfStopped } from "../request-scope.js";
 import type { ReadOnlyDatabase, Row } from "./database.js";
 import { translateError } from "./postgres.js";
 
@@ -20,13 +22,17 @@ export class PgliteDatabase implements ReadOnlyDatabase {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    const scope = currentScope();
+    throwIfStopped(scope);
     try {
-      return await this.db.transaction(async (tx) => {
+      const rows = await this.db.transaction(async (tx) => {
         await tx.query("SET TRANSACTION READ ONLY");
         await tx.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(this.statementTimeoutMs))}`);
         const result = await tx.query<T>(sql, [...params]);
         return result.rows;
       });
+      scope?.step("database");
+      return rows;
     } catch (err) {
       throw translateError(err, this.statementTimeoutMs);
     }

@@ -16,7 +16,7 @@ import { findExecution } from "../investigation/execution-lookup.js";
 import { clusterOfExecution } from "../investigation/failure-clusters.js";
 import { eventEvidence, eventOfJob, sentryNotConfigured } from "../investigation/sentry-evidence.js";
 import { FailureQueries } from "../store/failure-queries.js";
-import { answer, defineTool, READ_ONLY_OPEN_WORLD } from "./tool-definition.js";
+import { defineTool, READ_ONLY_OPEN_WORLD } from "./tool-definition.js";
 
 export const diagnoseInput = z.object({
   job_id: z.string().trim().min(1).max(200).optional().describe("The failing job's id (metadata job_id), e.g. bias-detection-1761135900618."),
@@ -102,6 +102,7 @@ export default defineTool({
       not_checked: notChecked,
       baseline_executions: baseline?.executions ?? 0,
     };
-    return answer(output, renderDiagnosis(output));
+    return output;
   },
+  render: (output) => renderDiagnosis(output),
 });

@@ -23,7 +23,7 @@ import {
 import { InputError } from "../errors.js";
 import { executionBaseline, loadExecutions } from "../investigation/execution-baseline.js";
 import { findExecution } from "../investigation/execution-lookup.js";
-import { answer, defineTool, READ_ONLY, type ToolAnswer, type ToolContext } from "./tool-definition.js";
+import { defineTool, READ_ONLY, type ToolContext } from "./tool-definition.js";
 
 export const findGapsInput = z.object({
   trace_id: z.string().trim().min(1).max(200).optional().describe("One execution by trace id. Omit trace_id and job_id for the aggregate view."),
@@ -75,9 +75,10 @@ export default defineTool({
     }
     return aggregate(ctx, input, thresholds, parseWindow(input.since, input.until, ctx.now()));
   },
+  render: (output) => renderGapReport(output),
 });
 
-async function oneExecution(ctx: ToolContext, input: FindGapsInput, t: GapThresholds): Promise<ToolAnswer<GapReport>> {
+async function oneExecution(ctx: ToolContext, input: FindGapsInput, t: GapThresholds): Promise<GapReport> {
   const { spans } = ctx;
   const nowMs = ctx.now();
   const found = await findExecution(spans, { trace_id: input.trace_id, job_id: input.job_id, include_linked: true }, ctx.settings.maxTraceSpans, nowMs);
@@ -113,10 +114,10 @@ async function oneExecution(ctx: ToolContext, input: FindGapsInput, t: GapThresh
       : { root_operation: rootHop, successful_executions: successes, note: "too few to judge missing hops" },
     notes,
   };
-  return answer(output, renderGapReport(output));
+  return output;
 }
 
-async function aggregate(ctx: ToolContext, input: FindGapsInput, t: GapThresholds, window: TimeWindow): Promise<ToolAnswer<GapReport>> {
+async function aggregate(ctx: ToolContext, input: FindGapsInput, t: GapThresholds, window: TimeWindow): Promise<GapReport> {
   const { spans } = ctx;
   const sampled = await spans.recentRoots({ window, limit: input.sample });
   const { executions, truncated } = await loadExecutions(spans, sampled.roots, window, BASELINE_SPAN_LIMIT);
@@ -181,5 +182,5 @@ async function aggregate(ctx: ToolContext, input: FindGapsInput, t: GapThreshold
     sample_truncated: sampled.more,
     notes,
   };
-  return answer(output, renderGapReport(output));
+  return output;
 }

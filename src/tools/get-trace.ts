@@ -4,11 +4,11 @@
 import { z } from "zod";
 import { buildSpanTree } from "../analysis/span-tree.js";
 import { pruneTrace } from "../analysis/prune.js";
-import { buildTraceReport, type TraceReport } from "../analysis/trace-report.js";
+import { buildTraceReport, type MetadataMode, type TraceReport } from "../analysis/trace-report.js";
 import { renderWaterfall } from "../analysis/waterfall.js";
 import { InputError } from "../errors.js";
 import { findExecution, requireOneId } from "../investigation/execution-lookup.js";
-import { answer, defineTool, READ_ONLY } from "./tool-definition.js";
+import { defineTool, READ_ONLY } from "./tool-definition.js";
 
 export const MAX_SPANS_LIMIT = 500;
 
@@ -131,13 +131,31 @@ export default defineTool({
         );
       }
     }
-    const pruned = pruneTrace(tree, input.max_spans, focus);
-    const report: TraceReport = buildTraceReport(tree, pruned, { metadata: input.include_metadata, focus });
-    if (loaded.truncated) {
-      report.findings.unshift(`This trace has more than ${maxTraceSpans} spans; only the first ${maxTraceSpans} by start time were read (TRACE_DOCTOR_MAX_TRACE_SPANS).`);
+    // Within the answer budget, metadata goes first and then spans, re-pruned by priority, so failures,
+    // their ancestors and the critical path are the last to go.
+    let metadata: MetadataMode = input.include_metadata;
+    let maxSpans = input.max_spans;
+    for (;;) {
+      const report: TraceReport = buildTraceReport(tree, pruneTrace(tree, maxSpans, focus), { metadata, focus });
+      if (loaded.truncated) {
+        report.findings.unshift(`This trace has more than ${maxTraceSpans} spans; only the first ${maxTraceSpans} by start time were read (TRACE_DOCTOR_MAX_TRACE_SPANS).`);
+      }
+      if (metadata !== input.include_metadata) {
+        report.findings.push(`Span metadata shown as '${metadata}' instead of '${input.include_metadata}' to fit the answer budget (TRACE_DOCTOR_MAX_ANSWER_BYTES).`);
+      }
+      if (maxSpans < input.max_spans) {
+        report.findings.push(`Pruned to ${maxSpans} rows instead of ${input.max_spans} to fit the answer budget (TRACE_DOCTOR_MAX_ANSWER_BYTES); failures, their ancestors and the critical path are kept first.`);
+      }
+      const output: GetTraceOutput = { resolved, ...report, read_truncated: loaded.truncated };
+      if (ctx.fits(output)) return output;
+      if (metadata !== "none") {
+        metadata = metadata === "all" ? "changed" : "none";
+      } else if (maxSpans > 5 && report.shown_spans > 5) {
+        maxSpans = Math.max(5, Math.floor(Math.min(maxSpans, report.shown_spans) * 0.6));
+      } else {
+        return output; // the generic cut shortens what is left
+      }
     }
-    const output: GetTraceOutput = { resolved, ...report, read_truncated: loaded.truncated };
-    const header = resolved.note ? `${resolved.note}\n` : "";
-    return answer(output, header + renderWaterfall(report, { maxSpansHint: MAX_SPANS_LIMIT }));
   },
+  render: (output) => (output.resolved.note ? `${output.resolved.note}\n` : "") + renderWaterfall(output, { maxSpansHint: MAX_SPANS_LIMIT }),
 });

@@ -12,7 +12,7 @@ import { InputError } from "../errors.js";
 import { describeClusters } from "../investigation/failure-clusters.js";
 import { FailureQueries, type FailureFilter, type FailureStatus, type PageCursor } from "../store/failure-queries.js";
 import { validateMetadataKey } from "../store/span-columns.js";
-import { answer, defineTool, READ_ONLY } from "./tool-definition.js";
+import { defineTool, READ_ONLY } from "./tool-definition.js";
 
 export const listFailedSpansInput = z.object({
   since: z.string().max(40).optional().describe("Window start: ISO 8601, or a duration back from now (30m, 2h, 7d). Default 24h."),
@@ -150,8 +150,9 @@ export default defineTool({
         suggestions: suggestions(input, summary),
       };
     }
-    return answer(output, renderFailureReport(output, { immediateMs }));
+    return output;
   },
+  render: (output, input, ctx) => renderFailureReport(output, { immediateMs: input.immediate_ms ?? ctx.settings.immediateMs }),
 });
 
 function echoFilters(input: ListFailedSpansInput): Record<string, unknown> {

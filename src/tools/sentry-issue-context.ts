@@ -9,7 +9,7 @@ import { sentryNotConfigured } from "../investigation/sentry-evidence.js";
 import { summariseEvent } from "../sentry/event-summary.js";
 import { lookupKind, parseEventChoice, resolveIssue } from "../sentry/issue-resolver.js";
 import type { SentryIssue } from "../sentry/sentry-schemas.js";
-import { answer, defineTool, READ_ONLY_OPEN_WORLD } from "./tool-definition.js";
+import { defineTool, READ_ONLY_OPEN_WORLD } from "./tool-definition.js";
 
 export const sentryIssueContextInput = z.object({
   issue: z
@@ -70,8 +70,10 @@ export default defineTool({
       other_issues: found.others.map(issueSummary),
       more_issues: found.more,
     };
-    return answer(output, renderSentryReport(output));
+    return output;
   },
+  render: (output) => renderSentryReport(output),
+  keepTail: ["event.breadcrumbs"],
 });
 
 /** Tag keys that carry the job id under another name map onto the first correlation key. */

@@ -1,7 +1,8 @@
 // What a tool is: one definition per file (name, title, annotations, input and output schema, the
-// model-facing description, a handler) that server.ts registers in a loop. Handlers get a typed
-// context — the span reader, Sentry, the settings, the clock and this call's signal — and return the
-// structured answer with its text rendering; failures are thrown as typed errors (errors.ts).
+// model-facing description, a handler and a renderer) that server.ts registers in a loop. Handlers get
+// a typed context — the span reader, Sentry, the settings, the clock, this call's signal and the answer
+// budget — and return the structured answer; `render` writes it for a model (again, from a cut copy,
+// when the answer must shrink to fit). Failures are thrown as typed errors (errors.ts).
 
 import type { z } from "zod";
 import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
@@ -29,14 +30,10 @@ export interface ToolContext {
   settings: ToolSettings;
   /** Epoch ms; fixed in tests so answers are reproducible. */
   now(): number;
-  /** Aborted when the client cancels the call or goes away. */
+  /** Aborted when the client cancels the call, goes away, or the call's deadline passes. */
   signal: AbortSignal;
-}
-
-export interface ToolAnswer<O> {
-  structured: O;
-  /** The same answer written for a model. */
-  text: string;
+  /** Whether a structured answer and its rendering fit the answer budget as they are. */
+  fits(structured: object): boolean;
 }
 
 type ObjectSchema = z.ZodObject<z.ZodRawShape>;
@@ -49,14 +46,16 @@ export interface ToolDefinition<I extends ObjectSchema = ObjectSchema, O extends
   annotations: ToolAnnotations;
   inputSchema: I;
   outputSchema: O;
-  handler(ctx: ToolContext, input: z.output<I>): Promise<ToolAnswer<z.output<O>>>;
+  handler(ctx: ToolContext, input: z.output<I>): Promise<z.output<O>>;
+  /** The answer as text for a model: dense, data quoted, nothing the structured form lacks. */
+  render(output: z.output<O>, input: z.output<I>, ctx: ToolContext): string;
+  /** Lists whose end matters most, so a budget cut drops their head (e.g. newest breadcrumbs last). */
+  keepTail?: readonly string[];
 }
 
 export function defineTool<I extends ObjectSchema, O extends ObjectSchema>(definition: ToolDefinition<I, O>): ToolDefinition<I, O> {
   return definition;
 }
-
-export const answer = <O>(structured: O, text: string): ToolAnswer<O> => ({ structured, text });
 
 /** Every tool here reads and never writes. */
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, idempotentHint: true, destructiveHint: false, openWorldHint: false };

@@ -1,17 +1,17 @@
-// The one place a tool's outcome becomes an MCP result: an answer becomes structured content plus its
-// text; a typed error becomes an isError result whose text says what happened and what to do next,
-// with its stable code in `_meta` — the same failure reads the same in every tool.
+// The one place a tool call becomes an MCP result. It runs the handler inside the request's scope (its
+// deadline, cancellation and progress), refuses text the database cannot hold, fits the answer to the
+// budget, and turns typed errors into isError results whose text says what happened and what to do
+// next, with a stable code in `_meta` — the same failure reads the same in every tool.
 
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { TraceDoctorError, type ErrorCode } from "../errors.js";
+import { InputError, TraceDoctorError, type ErrorCode } from "../errors.js";
 import { logError } from "../log.js";
-import type { ToolAnswer } from "./tool-definition.js";
+import { runInScope, stoppedError, type RequestScope } from "../request-scope.js";
+import { answerBytes, capStrings, cutString, fitAnswer } from "./answer-budget.js";
+import type { ToolContext, ToolDefinition } from "./tool-definition.js";
 
 export const ERROR_META_KEY = "trace-doctor/error";
-
-export function resultOf(answer: ToolAnswer<unknown>): CallToolResult {
-  return { content: [{ type: "text", text: answer.text }], structuredContent: answer.structured as Record<string, unknown> };
-}
+const MAX_ERROR_CHARS = 8000;
 
 export function errorResult(code: ErrorCode | "internal", text: string): CallToolResult {
   return { content: [{ type: "text", text }], isError: true, _meta: { [ERROR_META_KEY]: { code } } };
@@ -19,19 +19,78 @@ export function errorResult(code: ErrorCode | "internal", text: string): CallToo
 
 /** A failure the code understands keeps its message; anything else is a bug, said as one. */
 export function resultOfError(err: unknown, tool: string): CallToolResult {
-  if (err instanceof TraceDoctorError) return errorResult(err.code, err.message);
+  // Messages quote ids and values from the data: bounded like any answer.
+  if (err instanceof TraceDoctorError) return errorResult(err.code, cutString(err.message, MAX_ERROR_CHARS));
   const message = err instanceof Error ? err.message : String(err);
-  logError(`${tool}: unexpected ${err instanceof Error ? err.stack ?? message : message}`);
+  logError(`${tool}: unexpected ${err instanceof Error ? (err.stack ?? message) : message}`);
   return errorResult(
     "internal",
-    `Internal error in ${tool}: ${message}. This is a bug in trace-doctor, not in your data; the server is still running. Try a narrower request, or report it with the arguments used.`,
+    `Internal error in ${tool}: ${message.slice(0, 500)}. This is a bug in trace-doctor, not in your data; the server is still running. Try a narrower request, or report it with the arguments used.`,
   );
 }
 
-export async function runTool(tool: string, handler: () => Promise<ToolAnswer<unknown>>): Promise<CallToolResult> {
+/** Postgres cannot store U+0000 in text: say which argument holds one instead of failing in SQL. */
+export function rejectNulBytes(value: unknown, path = "arguments"): void {
+  if (typeof value === "string") {
+    if (value.includes("\u0000")) throw new InputError(`${path} contains a NUL character (U+0000), which no span or Sentry value can hold: remove it.`);
+  } else if (Array.isArray(value)) value.forEach((v, i) => rejectNulBytes(v, `${path}[${i}]`));
+  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) rejectNulBytes(v, path === "arguments" ? k : `${path}.${k}`);
+}
+
+export interface CallLimits {
+  requestTimeoutMs: number;
+  maxAnswerBytes: number;
+}
+
+/** A call in progress, for the progress notifications the registry sends. */
+export interface CallProgress {
+  steps: number;
+  last: string;
+}
+
+export async function runTool(
+  tool: ToolDefinition,
+  input: Record<string, unknown>,
+  base: Omit<ToolContext, "signal" | "fits">,
+  call: { signal: AbortSignal; limits: CallLimits; progress?: CallProgress },
+): Promise<CallToolResult> {
+  const { limits } = call;
+  const controller = new AbortController();
+  const deadlineMs = Date.now() + limits.requestTimeoutMs;
+  const onClientAbort = () => controller.abort(call.signal.reason);
+  call.signal.addEventListener("abort", onClientAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(new Error("deadline")), limits.requestTimeoutMs);
+  timer.unref();
+  const scope: RequestScope = {
+    signal: controller.signal,
+    deadlineMs,
+    timeoutMs: limits.requestTimeoutMs,
+    step: (what) => {
+      if (!call.progress) return;
+      call.progress.steps++;
+      call.progress.last = what;
+    },
+  };
+  const ctx: ToolContext = {
+    ...base,
+    signal: controller.signal,
+    fits: (structured) => {
+      // Long data values are shortened by the generic cut anyway: judge the answer as it would be then.
+      const capped = capStrings(structured, 1000, { cut: 0 }) as Record<string, unknown>;
+      return answerBytes(capped, tool.render(capped, input, ctx)) <= limits.maxAnswerBytes;
+    },
+  };
   try {
-    return resultOf(await handler());
+    rejectNulBytes(input);
+    const structured = (await runInScope(scope, () => tool.handler(ctx, input))) as Record<string, unknown>;
+    // An answer that came back after the client gave up or the deadline passed is not sent as if in time.
+    if (controller.signal.aborted) throw stoppedError(scope);
+    const fitted = fitAnswer(structured, (s) => tool.render(s, input, ctx), limits.maxAnswerBytes, { keepTail: tool.keepTail ?? [] });
+    return { content: [{ type: "text", text: fitted.text }], structuredContent: fitted.structured };
   } catch (err) {
-    return resultOfError(err, tool);
+    return resultOfError(controller.signal.aborted && !(err instanceof TraceDoctorError) ? stoppedError(scope) : err, tool.name);
+  } finally {
+    clearTimeout(timer);
+    call.signal.removeEventListener("abort", onClientAbort);
   }
 }
