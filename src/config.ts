@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { IMMEDIATE_MS, UNFINISHED_AFTER_MS } from "./analysis/defaults.js";
+import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SENTRY_MAX_BYTES } from "./limits.js";
 import { parseColumnMapping, splitTableName, validateCorrelationKey, type ColumnMapping } from "./store/span-columns.js";
 
 export interface Config {
@@ -19,6 +20,10 @@ export interface Config {
   /** Most spans get_trace reads for one request. */
   maxTraceSpans: number;
   poolMax: number;
+  /** Each call's deadline, covering all its statements and Sentry calls. */
+  requestTimeoutMs: number;
+  /** The whole answer (text and structured content) of any tool, resource or prompt. */
+  maxAnswerBytes: number;
   /** A failure faster than this is "immediate": too fast for a network round trip. */
   immediateMs: number;
   /** A span still 'started' after this long counts as unfinished. */
@@ -35,6 +40,8 @@ export interface SentryConfig {
   /** https://sentry.io, a region host (https://us.sentry.io), or a self-hosted http(s)://host:port. */
   url: string;
   timeoutMs: number;
+  /** Largest Sentry response body read; a bigger one is refused, not parsed. */
+  maxResponseBytes: number;
   /** Sentry tag keys a job_id is searched under. */
   jobTagKeys: string[];
   /** Settings still needed before the Sentry tool can work; empty when configured. */
@@ -78,6 +85,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     TRACE_DOCTOR_DEMO_DIR: z.string().optional(),
     TRACE_DOCTOR_MAX_TRACE_SPANS: positiveInt("TRACE_DOCTOR_MAX_TRACE_SPANS", 20_000, 1_000_000),
     TRACE_DOCTOR_POOL_MAX: positiveInt("TRACE_DOCTOR_POOL_MAX", 4, 100),
+    TRACE_DOCTOR_REQUEST_TIMEOUT_MS: positiveInt("TRACE_DOCTOR_REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT_MS, 3_600_000),
+    TRACE_DOCTOR_MAX_ANSWER_BYTES: positiveInt("TRACE_DOCTOR_MAX_ANSWER_BYTES", DEFAULT_MAX_ANSWER_BYTES, 50_000_000),
+    TRACE_DOCTOR_SENTRY_MAX_BYTES: positiveInt("TRACE_DOCTOR_SENTRY_MAX_BYTES", DEFAULT_SENTRY_MAX_BYTES, 200_000_000),
     TRACE_DOCTOR_IMMEDIATE_MS: positiveInt("TRACE_DOCTOR_IMMEDIATE_MS", IMMEDIATE_MS, 60_000),
     TRACE_DOCTOR_UNFINISHED_AFTER_MS: positiveInt("TRACE_DOCTOR_UNFINISHED_AFTER_MS", UNFINISHED_AFTER_MS, 7 * 86_400_000),
     TRACE_DOCTOR_COLUMNS: z.string().optional(),
@@ -128,6 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoDir: e.TRACE_DOCTOR_DEMO_DIR?.trim() || defaultDemoDir(env),
     maxTraceSpans: e.TRACE_DOCTOR_MAX_TRACE_SPANS,
     poolMax: e.TRACE_DOCTOR_POOL_MAX,
+    requestTimeoutMs: e.TRACE_DOCTOR_REQUEST_TIMEOUT_MS,
+    maxAnswerBytes: e.TRACE_DOCTOR_MAX_ANSWER_BYTES,
     immediateMs: e.TRACE_DOCTOR_IMMEDIATE_MS,
     unfinishedAfterMs: e.TRACE_DOCTOR_UNFINISHED_AFTER_MS,
     sentry: {
@@ -136,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       project: e.SENTRY_PROJECT?.trim() || null,
       url: sentryUrl,
       timeoutMs: e.SENTRY_TIMEOUT_MS,
+      maxResponseBytes: e.TRACE_DOCTOR_SENTRY_MAX_BYTES,
       jobTagKeys: jobTagKeys.length ? jobTagKeys : ["job_id"],
       missing,
     },

@@ -5,7 +5,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadConfig, type Config } from "./config.js";
-import { logError, logInfo } from "./log.js";
+import { logError, logInfo, setLogSecrets } from "./log.js";
 import { redactUrl } from "./store/database.js";
 
 export const USAGE = `trace-doctor — MCP server for diagnosing failures from trace spans and Sentry
@@ -140,7 +140,11 @@ async function main(argv: string[]): Promise<void> {
   } catch (err) {
     throw new UsageError(`${name}: ${(err as Error).message}`);
   }
-  await command.run(values, () => loadConfig());
+  await command.run(values, () => {
+    const config = loadConfig();
+    setLogSecrets([config.sentry.token ?? "", passwordOf(config.databaseUrl), process.env.TRACE_DOCTOR_HTTP_TOKEN ?? ""]);
+    return config;
+  });
 }
 
 // Sanitise anything printed: a connection string in an error must not carry its password.

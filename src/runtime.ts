@@ -3,7 +3,7 @@
 // it again. The stdio server, and any other way of serving, starts from here.
 
 import type { Config } from "./config.js";
-import { logInfo } from "./log.js";
+import { logError, logInfo } from "./log.js";
 import type { ServerContext } from "./server.js";
 import type { ReadOnlyDatabase } from "./store/database.js";
 import { SpanTable } from "./store/span-table.js";
@@ -29,6 +29,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
       org: config.sentry.org!,
       ...(config.sentry.project ? { project: config.sentry.project } : {}),
       timeoutMs: config.sentry.timeoutMs,
+      maxResponseBytes: config.sentry.maxResponseBytes,
     });
     source = "sentry";
   }
@@ -56,10 +57,13 @@ export async function openRuntime(config: Config): Promise<Runtime> {
   }
   closers.unshift(() => db.close());
   const spans = new SpanTable(db, config.table, config.correlationKeys, config.columns);
+  // Checked now, so a missing table or a mistyped column shows at start-up, not only at the first call.
+  const tableProblem = await spans.problem();
+  if (tableProblem) logError(`the span table cannot be read yet: ${tableProblem}`);
   return {
     context: {
       spans,
-      dataSource: { kind, label: db.label },
+      dataSource: { kind, label: db.label, ...(tableProblem ? { problem: tableProblem } : {}) },
       settings: {
         maxTraceSpans: config.maxTraceSpans,
         immediateMs: config.immediateMs,
@@ -67,6 +71,7 @@ export async function openRuntime(config: Config): Promise<Runtime> {
         jobTagKeys: config.sentry.jobTagKeys,
       },
       sentry: { client: sentry, missing: config.sentry.missing, source },
+      limits: { requestTimeoutMs: config.requestTimeoutMs, maxAnswerBytes: config.maxAnswerBytes },
     },
     async close() {
       for (const close of closers) await close().catch(() => {});

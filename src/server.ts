@@ -4,11 +4,14 @@
 
 import { readFileSync } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { LoggingLevelSchema, SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
+import { onLog } from "./log.js";
 import { loadPrompts, registerPrompts } from "./prompts/prompt-library.js";
 import { SpanArgumentCompleter } from "./prompts/argument-completion.js";
 import { registerTraceResources } from "./resources/trace-resources.js";
 import { TOOLS } from "./tools/index.js";
-import { answerCutSchema } from "./tools/answer-budget.js";
+import { answerCutSchema } from "./answer-budget.js";
 import type { SentryAccess, ToolSettings } from "./tools/tool-definition.js";
 import { runTool, type CallLimits, type CallProgress } from "./tools/tool-result.js";
 import type { SpanTable } from "./store/span-table.js";
@@ -20,7 +23,7 @@ export const SERVER_VERSION: string = JSON.parse(readFileSync(new URL("../packag
 export interface ServerContext {
   spans: SpanTable;
   /** Where the spans come from, said in the instructions (demo data must never pass for the user's). */
-  dataSource: { kind: "postgres" | "demo"; label: string };
+  dataSource: { kind: "postgres" | "demo"; label: string; /** Why the span table could not be read at start-up. */ problem?: string };
   settings: ToolSettings;
   sentry: SentryAccess & {
     /** Where the Sentry data comes from, for the instructions. */
@@ -32,7 +35,8 @@ export interface ServerContext {
   now?: () => number;
 }
 
-export const DEFAULT_CALL_LIMITS: CallLimits = { requestTimeoutMs: 30_000, maxAnswerBytes: 100_000 };
+export const DEFAULT_CALL_LIMITS: CallLimits = { requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, maxAnswerBytes: DEFAULT_MAX_ANSWER_BYTES };
+const LOG_LEVELS: readonly LoggingLevel[] = LoggingLevelSchema.options;
 /** A call that runs longer than this sends progress notifications, when the client asked for them. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -41,6 +45,9 @@ export function instructionsFor(context: ServerContext): string {
     context.dataSource.kind === "demo"
       ? `DEMO DATA: no DATABASE_URL is set, so the tools read an embedded demo database (${context.dataSource.label}) of a made-up runner → router → Modal system. Its spans are not the user's; say so if you cite them.`
       : `Spans come from ${context.dataSource.label}.`;
+  const problem = context.dataSource.problem
+    ? `WARNING: at start-up the span table could not be read: ${context.dataSource.problem} Tools answer with this error until it is fixed; tell the user.`
+    : null;
   const sentry =
     context.sentry.source === "demo"
       ? "Sentry: DEMO data too, served by a local stand-in for the Sentry API."
@@ -50,6 +57,7 @@ export function instructionsFor(context: ServerContext): string {
   return [
     "trace-doctor diagnoses failures in a distributed system from its trace spans (table trace_spans) and its Sentry issues.",
     source,
+    ...(problem ? [problem] : []),
     sentry,
     "For one failure, start with diagnose (job_id, trace_id or Sentry issue): ranked hypotheses with evidence ids. Then verify: list_failed_spans (what is failing, grouped, and what sets it apart) → get_trace (the tree, timings, errors) → find_gaps (missing hops, slow hand-offs) → sentry_issue_context (issue, event contexts, breadcrumbs).",
     "Prompts diagnose_failure, investigate_immediate_failures, triage_recent_failures and investigate_latency walk through a diagnosis; resource trace://{trace_id} is a trace as JSON, trace-doctor://table-contract the table contract.",
@@ -97,10 +105,27 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
       },
     );
   }
+  // The server's own log lines reach the client as notifications/message once it asks for them with
+  // logging/setLevel, at that level or above; a client that never asks gets none.
+  let minLevel: LoggingLevel | null = null;
+  server.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+    minLevel = request.params.level;
+    return {};
+  });
+  const stopLogging = onLog((level, message) => {
+    if (minLevel === null || !server.isConnected() || LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(minLevel)) return;
+    void server.sendLoggingMessage({ level, logger: SERVER_NAME, data: message }).catch(() => {});
+  });
+  const close = server.close.bind(server);
+  server.close = async () => {
+    stopLogging();
+    await close();
+  };
   const completer = new SpanArgumentCompleter(context.spans, { sentry: context.sentry.client, now });
   registerPrompts(server, loadPrompts(), completer);
   registerTraceResources(server, context.spans, {
     maxTraceSpans: context.settings.maxTraceSpans,
+    maxAnswerBytes: limits.maxAnswerBytes,
     completer,
     immediateMs: context.settings.immediateMs,
     unfinishedAfterMs: context.settings.unfinishedAfterMs,

@@ -2,16 +2,20 @@
 // spans and measures it: depth, layout end, self time, critical path (critical-path.ts), and the flags
 // messy traces need (orphans, cycles, clock skew, unfinished). Iterative: 10,000 deep must not overflow.
 
-import { isUnfinished, knownEndMs, type Span } from "./span.js";
+import { endsBeforeStart, isUnfinished, knownEndMs, type Span } from "./span.js";
 import { findCriticalPath, type CriticalSegment } from "./critical-path.js";
 
-export type SpanFlag =
-  | "orphan" // parent_span_id names a span that is not in the data
-  | "parent_cycle" // parent links loop; the loop was cut here
-  | "unfinished" // status 'started' with no end
-  | "starts_before_parent" // clock skew, or a mis-parented span
-  | "ends_after_parent" // a child that outlives its parent (fire-and-forget, or skew)
-  | "duplicate_span_id"; // the same span id appears twice in one trace; the later row is a root
+export const SPAN_FLAGS = [
+  "orphan", // parent_span_id names a span that is not in the data
+  "parent_cycle", // parent links loop; the loop was cut here
+  "unfinished", // status 'started' with no end
+  "starts_before_parent", // clock skew, or a mis-parented span
+  "ends_after_parent", // a child that outlives its parent (fire-and-forget, or skew)
+  "duplicate_span_id", // the same span id appears twice in one trace; the later row is a root
+  "negative_duration", // completed_at before started_at (or duration_ms < 0): its end is not trusted
+  "metadata_not_object", // stored metadata is an array, string, number, null or not JSON: read as {}
+] as const;
+export type SpanFlag = (typeof SPAN_FLAGS)[number];
 
 export interface SpanNode {
   span: Span;
@@ -83,7 +87,10 @@ function makeNode(span: Span): SpanNode {
     children: [],
     depth: 0,
     linkedBy: null,
-    flags: isUnfinished(span) ? ["unfinished"] : [],
+    flags: [
+      ...(isUnfinished(span) ? (["unfinished"] as const) : endsBeforeStart(span) ? (["negative_duration"] as const) : []),
+      ...(span.metadataNotObject ? (["metadata_not_object"] as const) : []),
+    ],
     layoutEndMs: span.startMs,
     selfMs: null,
     criticalMs: 0,

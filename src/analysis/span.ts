@@ -19,6 +19,8 @@ export interface Span {
   status: string;
   errorMessage: string | null;
   metadata: Record<string, unknown>;
+  /** Set when the stored metadata was not a JSON object (an array, string, number, null, or not JSON): read as {}. */
+  metadataNotObject?: boolean;
 }
 
 /** "service.operation": the one name of a hop, as baselines and answers key it (formatHop quotes it for text). */
@@ -38,11 +40,23 @@ export function isUnfinished(span: Span): boolean {
   return span.status.toLowerCase() === "started" && knownEndMs(span) === null;
 }
 
-/** The end of a span when it is known: completed_at, or start plus duration. */
-export function knownEndMs(span: Span): number | null {
+/** The end as stored: completed_at, or start plus duration; null when neither is known. */
+function recordedEndMs(span: Span): number | null {
   if (span.endMs !== null) return span.endMs;
   if (span.durationMs !== null) return span.startMs + span.durationMs;
   return null;
+}
+
+/** A span whose recorded end is before its start (clocks or writes disagree): flagged, its end not trusted. */
+export function endsBeforeStart(span: Span): boolean {
+  const end = recordedEndMs(span);
+  return end !== null && end < span.startMs;
+}
+
+/** The end of a span when it is known and not before its start. */
+export function knownEndMs(span: Span): number | null {
+  const end = recordedEndMs(span);
+  return end !== null && end >= span.startMs ? end : null;
 }
 
 /** A span as plain JSON for an answer: ISO start, derived duration, no nulls, 'unfinished' when it is. */

@@ -201,6 +201,10 @@ function findings(tree: SpanTree): string[] {
   if (early.length) out.push(`${early.length} span(s) start before their parent (clock skew between hosts, or wrong parent): ${ids(early)}.`);
   const late = flagged("ends_after_parent");
   if (late.length) out.push(`${late.length} span(s) end after their parent (work that outlived its caller, or clock skew): ${ids(late)}.`);
+  const negative = flagged("negative_duration");
+  if (negative.length) out.push(`${negative.length} span(s) end before they start (completed_at before started_at, or a negative duration_ms): the clocks or the writes disagree, so their durations are not used: ${ids(negative)}.`);
+  const oddMetadata = flagged("metadata_not_object");
+  if (oddMetadata.length) out.push(`${oddMetadata.length} span(s) carry metadata that is not a JSON object (an array, a string, a number, null, or not JSON): read as empty, so their job_id and other keys are unknown: ${ids(oddMetadata)}.`);
   const dupes = flagged("duplicate_span_id");
   if (dupes.length) out.push(`${dupes.length} row(s) repeat a span id already seen in the same trace: ${ids(dupes)}.`);
   const linked = tree.nodes.filter((n) => n.linkedBy);

@@ -18,6 +18,8 @@ const FLAG_WORD: Record<string, string> = {
   starts_before_parent: "starts before parent",
   ends_after_parent: "ends after parent",
   duplicate_span_id: "duplicate span id",
+  negative_duration: "ends before it starts: duration not trusted",
+  metadata_not_object: "metadata is not a JSON object: read as {}",
 };
 
 export function renderWaterfall(report: TraceReport, options: { maxSpansHint: number }): string {

@@ -166,7 +166,9 @@ export function renderPrompt(t: PromptTemplate, args: Record<string, string | un
 
 function argumentSchemaFor(a: PromptArgument, completer: ArgumentCompleter) {
   const description = a.default !== undefined && !/default/i.test(a.description) ? `${a.description} (default ${a.default})` : a.description;
-  if (!a.complete) return a.required ? z.string().describe(description) : z.string().optional().describe(description);
+  // Arguments go into the prompt text: bounded, like every answer.
+  const text = () => z.string().max(MAX_ARGUMENT_CHARS);
+  if (!a.complete) return a.required ? text().describe(description) : text().optional().describe(description);
   const source = a.complete;
   const complete = async (value: string | undefined): Promise<string[]> => {
     try {
@@ -177,9 +179,12 @@ function argumentSchemaFor(a: PromptArgument, completer: ArgumentCompleter) {
   };
   // The SDK turns completions on when it sees a completable inside an optional, but completes from
   // the field itself: mark both.
-  const inner = completable(z.string(), complete);
+  const inner = completable(text(), complete);
   return a.required ? completable(inner.describe(description), complete) : completable(inner.optional().describe(description), complete);
 }
+
+/** Longest value an argument may have: ids, windows and names, never documents. */
+export const MAX_ARGUMENT_CHARS = 500;
 
 /** Each template as an MCP prompt returning one user message with the rendered text. */
 export function registerPrompts(server: McpServer, prompts: PromptTemplate[], completer: ArgumentCompleter): void {

@@ -5,6 +5,8 @@
 
 import type { z } from "zod";
 import { TraceDoctorError, type ErrorCode } from "../errors.js";
+import { DEFAULT_SENTRY_MAX_BYTES } from "../limits.js";
+import { currentScope, remainingMs, stoppedError, throwIfStopped } from "../request-scope.js";
 import {
   eventIdLookup,
   eventList,
@@ -52,7 +54,9 @@ export interface SentryClientOptions {
   maxAttempts?: number;
   /** Longest wait for a rate limit to reset before giving up. */
   maxRateLimitWaitMs?: number;
-  sleep?: (ms: number) => Promise<void>;
+  /** Largest response body read (default DEFAULT_SENTRY_MAX_BYTES); a bigger one is refused. */
+  maxResponseBytes?: number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   now?: () => number;
 }
 
@@ -77,7 +81,19 @@ interface Page<T> {
   nextCursor: string | null;
 }
 
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleepFor = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/** Error bodies are read only this far: enough for Sentry's `detail`, never a whole page. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 export class SentryClient implements SentryIssues {
   readonly org: string;
@@ -138,36 +154,62 @@ export class SentryClient implements SentryIssues {
     return { issues: issues.slice(0, limit), more: issues.length > limit || cursor !== null };
   }
 
-  /** One GET with retries, error mapping and lenient validation. */
+  /** One GET with retries, error mapping, bounded reads and lenient validation. */
   private async get<S extends z.ZodType>(path: string, query: Record<string, string>, schema: S, what: string, org = this.org): Promise<Page<z.infer<S>>> {
-    const url = new URL(`${this.base}/api/0/${path}`);
+    let url = new URL(`${this.base}/api/0/${path}`);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? 3);
     const timeoutMs = this.options.timeoutMs ?? 10_000;
-    const sleep = this.options.sleep ?? sleepFor;
     const now = this.options.now ?? Date.now;
+    const scope = currentScope();
     let last: SentryApiError | null = null;
+    let redirects = 0;
 
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      throwIfStopped(scope);
+      // One signal for the attempt: its own timeout, and the request's cancellation or deadline.
+      const signal = scope ? AbortSignal.any([AbortSignal.timeout(timeoutMs), scope.signal]) : AbortSignal.timeout(timeoutMs);
       let response: Response;
       try {
         response = await fetch(url, {
           headers: { Authorization: `Bearer ${this.options.token}`, Accept: "application/json", "User-Agent": "trace-doctor" },
-          signal: AbortSignal.timeout(timeoutMs),
+          signal,
+          redirect: "manual",
         });
       } catch (err) {
+        if (scope?.signal.aborted) throw stoppedError(scope);
         const timedOut = (err as Error).name === "TimeoutError" || (err as Error).name === "AbortError";
         last = timedOut
           ? new SentryApiError(`Sentry at ${this.host} did not answer within ${timeoutMs} ms (${attempt} attempt(s)) for ${what}. Raise SENTRY_TIMEOUT_MS or try again.`, "timeout")
           : new SentryApiError(`Cannot reach Sentry at ${this.host} for ${what}: ${this.clean(causeOf(err))}. Check SENTRY_URL and the network.`, "network");
-        if (attempt < maxAttempts) await sleep(backoff(attempt));
+        if (attempt < maxAttempts) await this.pause(backoff(attempt));
+        continue;
+      }
+      scope?.step("Sentry");
+
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel().catch(() => {});
+        const target = redirectTarget(url, response.headers.get("location"));
+        // The token goes to SENTRY_URL's host only, and another host's data must not pass for Sentry's.
+        if (!target || target.host !== url.host || redirects >= 3) {
+          throw new SentryApiError(
+            target && target.host !== url.host
+              ? `Sentry at ${this.host} redirected ${what} to another host, ${target.host}; trace-doctor does not follow it (the token is only for ${this.host}). If Sentry moved, set SENTRY_URL to ${target.origin}.`
+              : `Sentry at ${this.host} answered ${what} with a redirect (${response.status}) that cannot be followed. Check SENTRY_URL.`,
+            "bad_response",
+            response.status,
+          );
+        }
+        url = target;
+        redirects++;
+        attempt--;
         continue;
       }
 
       if (response.status === 429) {
         const waitMs = rateLimitWait(response.headers, now());
         await response.body?.cancel().catch(() => {});
-        const maxWait = this.options.maxRateLimitWaitMs ?? 10_000;
+        const maxWait = Math.min(this.options.maxRateLimitWaitMs ?? 10_000, remainingMs(scope));
         const resetAt = new Date(now() + waitMs).toISOString();
         last = new SentryApiError(
           `Sentry rate-limited trace-doctor (429) for ${what}; the limit resets at ${resetAt} (in ${waitMs < 1000 ? `${Math.ceil(waitMs)} ms` : `${Math.ceil(waitMs / 1000)} s`})${
@@ -177,40 +219,51 @@ export class SentryClient implements SentryIssues {
           429,
         );
         if (waitMs <= maxWait && attempt < maxAttempts) {
-          await sleep(waitMs);
+          await this.pause(waitMs);
           continue;
         }
         throw last;
       }
       if (response.status >= 500) {
-        const body = await response.text().catch(() => "");
+        const body = await readCapped(response, ERROR_BODY_BYTES).catch(() => ({ text: "", truncated: false }));
         last = new SentryApiError(
-          `Sentry at ${this.host} answered ${response.status} for ${what} (${attempt} attempt(s))${body ? `: ${this.clean(body).slice(0, 160)}` : ""}. Sentry may be degraded; try again shortly.`,
+          `Sentry at ${this.host} answered ${response.status} for ${what} (${attempt} attempt(s))${body.text ? `: ${this.clean(body.text).slice(0, 160)}` : ""}. Sentry may be degraded; try again shortly.`,
           "server",
           response.status,
         );
-        if (attempt < maxAttempts) await sleep(backoff(attempt));
+        if (attempt < maxAttempts) await this.pause(backoff(attempt));
         continue;
       }
       if (!response.ok) throw await this.clientError(response, what, org);
 
       // The timeout covers the body too: a response that stalls after its headers is retried like one that never came.
+      const maxBytes = this.options.maxResponseBytes ?? DEFAULT_SENTRY_MAX_BYTES;
       let text: string;
       try {
-        text = await response.text();
+        const body = await readCapped(response, maxBytes);
+        if (body.truncated) {
+          throw new SentryApiError(
+            `Sentry's answer for ${what} is larger than ${maxBytes} bytes (TRACE_DOCTOR_SENTRY_MAX_BYTES); it was not read. Ask for something smaller (another event, fewer results) or raise the limit.`,
+            "bad_response",
+            response.status,
+          );
+        }
+        text = body.text;
       } catch (err) {
+        if (err instanceof SentryApiError) throw err;
+        if (scope?.signal.aborted) throw stoppedError(scope);
         last = new SentryApiError(
           `Sentry at ${this.host} stopped sending the answer for ${what} (${attempt} attempt(s)): ${this.clean(causeOf(err))}. Raise SENTRY_TIMEOUT_MS or try again.`,
           "timeout",
         );
-        if (attempt < maxAttempts) await sleep(backoff(attempt));
+        if (attempt < maxAttempts) await this.pause(backoff(attempt));
         continue;
       }
       let body: unknown;
       try {
         body = JSON.parse(text);
       } catch {
-        throw new SentryApiError(`Sentry sent a body that is not JSON for ${what} (${this.clean(text).slice(0, 80)}…). Is SENTRY_URL a Sentry server?`, "bad_response", response.status);
+        throw new SentryApiError(`Sentry sent a body that is not JSON for ${what} (${this.clean(text.slice(0, 200)).slice(0, 80)}…). Is SENTRY_URL a Sentry server?`, "bad_response", response.status);
       }
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
@@ -226,11 +279,23 @@ export class SentryClient implements SentryIssues {
     throw last ?? new SentryApiError(`Sentry request for ${what} failed.`, "network");
   }
 
+  /** A retry's wait, cut short by the request's cancellation and never past its deadline. */
+  private async pause(ms: number): Promise<void> {
+    const scope = currentScope();
+    const wait = Math.min(ms, remainingMs(scope));
+    await (this.options.sleep ?? sleepFor)(wait, scope?.signal);
+    throwIfStopped(scope);
+  }
+
   private async clientError(response: Response, what: string, org: string): Promise<SentryApiError> {
-    const detail = await response
-      .json()
-      .then((b: unknown) => (b && typeof b === "object" && "detail" in b ? String((b as { detail: unknown }).detail) : ""))
-      .catch(() => "");
+    const raw = await readCapped(response, ERROR_BODY_BYTES).catch(() => ({ text: "", truncated: false }));
+    let detail = "";
+    try {
+      const b: unknown = JSON.parse(raw.text);
+      if (b && typeof b === "object" && "detail" in b) detail = String((b as { detail: unknown }).detail);
+    } catch {
+      // not JSON: no detail to quote
+    }
     // Clean before cutting: a token cut in half would no longer be recognised.
     const suffix = detail ? ` Sentry said: ${this.clean(detail).slice(0, 200)}` : "";
     switch (response.status) {
@@ -260,6 +325,39 @@ export class SentryClient implements SentryIssues {
   /** The token must never leave this process, not even when a server echoes it back. */
   private clean(text: string): string {
     return this.options.token ? text.split(this.options.token).join("***") : text;
+  }
+}
+
+/** Reads a body up to `max` bytes; past it the stream is cancelled and `truncated` is set. */
+async function readCapped(response: Response, max: number): Promise<{ text: string; truncated: boolean }> {
+  const length = Number(response.headers.get("content-length"));
+  if (Number.isFinite(length) && length > max) {
+    await response.body?.cancel().catch(() => {});
+    return { text: "", truncated: true };
+  }
+  if (!response.body) return { text: "", truncated: false };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
+    }
+    chunks.push(value);
+  }
+  return { text: Buffer.concat(chunks).toString("utf8"), truncated: false };
+}
+
+function redirectTarget(from: URL, location: string | null): URL | null {
+  if (!location) return null;
+  try {
+    return new URL(location, from);
+  } catch {
+    return null;
   }
 }
 

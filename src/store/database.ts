@@ -13,7 +13,7 @@ export interface ReadOnlyDatabase {
   readonly label: string;
 }
 
-export type DatabaseFailure = "timeout" | "connection" | "missing_table" | "missing_column" | "query" | "busy";
+export type DatabaseFailure = "timeout" | "connection" | "missing_table" | "missing_column" | "wrong_type" | "query" | "busy";
 
 /** A database error already phrased for a model: what happened and what to do next. */
 export class DatabaseError extends TraceDoctorError {

@@ -15,6 +15,27 @@ import {
   type ContractColumn,
 } from "./span-columns.js";
 
+const TEXT = /^(text|character varying(\(\d+\))?|character(\(\d+\))?|varchar(\(\d+\))?|name|citext)$/;
+const ID = new RegExp(`${TEXT.source}|^uuid$`);
+const TIME = /^timestamp(\(\d\))? with(out)? time zone$/;
+const NUMBER = /^(smallint|integer|bigint|real|double precision|numeric(\(\d+(,\d+)?\))?)$/;
+const METADATA = new RegExp(`^(jsonb|json)$|${TEXT.source}`);
+
+/** The types each contract column may have, and how to say so. */
+const ALLOWED: Record<ContractColumn, { test: RegExp; expected: string }> = {
+  trace_id: { test: ID, expected: "text, varchar or uuid" },
+  span_id: { test: ID, expected: "text, varchar or uuid" },
+  parent_span_id: { test: ID, expected: "text, varchar or uuid" },
+  service: { test: TEXT, expected: "text or varchar" },
+  operation: { test: TEXT, expected: "text or varchar" },
+  started_at: { test: TIME, expected: "timestamptz (or timestamp, read as UTC)" },
+  completed_at: { test: TIME, expected: "timestamptz (or timestamp, read as UTC)" },
+  duration_ms: { test: NUMBER, expected: "a number type (integer, bigint, double precision, numeric)" },
+  status: { test: TEXT, expected: "text or varchar" },
+  error_message: { test: TEXT, expected: "text or varchar" },
+  metadata: { test: METADATA, expected: "jsonb, json or text holding a JSON object" },
+};
+
 /** Statuses the product counts as failure; 'started' long past its time counts as unfinished. */
 const FAILURE_STATUSES = "('failed', 'error', 'timeout')";
 
@@ -58,6 +79,15 @@ export class SpanSql {
           "missing_column",
         );
       }
+    }
+    const wrong = [...columns.entries()].filter(([c, col]) => !ALLOWED[c].test.test(col.type));
+    if (wrong.length) {
+      throw new DatabaseError(
+        `Table ${table} has column(s) of a type trace-doctor cannot read: ${wrong
+          .map(([c, col]) => `${col.sql === `"${c}"` ? c : `${c} (${col.sql})`} is ${col.type}, expected ${ALLOWED[c].expected}`)
+          .join("; ")}. Change the column types, or point TRACE_DOCTOR_TABLE at a view that casts them.`,
+        "wrong_type",
+      );
     }
     const missing = REQUIRED_COLUMNS.filter((c) => !columns.has(c));
     if (missing.length) {

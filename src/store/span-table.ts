@@ -80,6 +80,25 @@ export class SpanTable implements SpanReader {
     return this.columns;
   }
 
+  /**
+   * Whether the table can be read as the contract says: null when it can, else the reason (no table,
+   * a missing or mistyped column, no database). For start-up, so a problem shows before the first call.
+   */
+  async problem(timeoutMs = 5000): Promise<string | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer from ${this.db.label} within ${timeoutMs} ms`), timeoutMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([this.sql().then(() => null), late]);
+    } catch (err) {
+      return (err as Error).message;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Runs a statement against this table's database (read-only, one statement). */
   query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     return this.db.query<T>(sql, params);
@@ -189,6 +208,7 @@ export function looksLikeUuid(id: string): boolean {
 
 export function toSpan(r: Row): Span {
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const metadata = parseMetadata(r.metadata);
   return {
     traceId: String(r.trace_id),
     spanId: String(r.span_id),
@@ -200,19 +220,23 @@ export function toSpan(r: Row): Span {
     durationMs: num(r.duration_ms),
     status: String(r.status).toLowerCase(),
     errorMessage: r.error_message === null || r.error_message === undefined ? null : String(r.error_message),
-    metadata: parseMetadata(r.metadata),
+    metadata: metadata ?? {},
+    ...(metadata === null ? { metadataNotObject: true } : {}),
   };
 }
 
-function parseMetadata(value: unknown): Record<string, unknown> {
+/** The metadata object, {} when there is none, or null when what is stored is not a JSON object. */
+function parseMetadata(value: unknown): Record<string, unknown> | null {
+  if (value === undefined) return {};
   if (value && typeof value === "object" && !Array.isArray(value)) return value as Record<string, unknown>;
-  if (typeof value === "string" && value) {
+  if (typeof value === "string") {
+    if (!value.trim()) return {};
     try {
       const parsed: unknown = JSON.parse(value);
       if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
     } catch {
-      return { raw: value };
+      return null;
     }
   }
-  return {};
+  return null;
 }

@@ -2,7 +2,7 @@
 // errors — as a compact text waterfall and as structured content, pruned to a span budget by priority.
 
 import { z } from "zod";
-import { buildSpanTree } from "../analysis/span-tree.js";
+import { buildSpanTree, SPAN_FLAGS } from "../analysis/span-tree.js";
 import { pruneTrace } from "../analysis/prune.js";
 import { buildTraceReport, type MetadataMode, type TraceReport } from "../analysis/trace-report.js";
 import { renderWaterfall } from "../analysis/waterfall.js";
@@ -39,7 +39,7 @@ export const getTraceInput = z.object({
     .describe("Also pull in hops from other trace ids that share a correlation key (job_id) and overlap in time, marked as joined."),
 });
 
-const spanFlag = z.enum(["orphan", "parent_cycle", "unfinished", "starts_before_parent", "ends_after_parent", "duplicate_span_id"]);
+const spanFlag = z.enum(SPAN_FLAGS);
 
 export const getTraceOutput = z.object({
   resolved: z.object({

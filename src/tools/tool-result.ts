@@ -5,9 +5,9 @@
 
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { InputError, TraceDoctorError, type ErrorCode } from "../errors.js";
-import { logError } from "../log.js";
+import { logDebug, logError } from "../log.js";
 import { runInScope, stoppedError, type RequestScope } from "../request-scope.js";
-import { answerBytes, capStrings, cutString, fitAnswer } from "./answer-budget.js";
+import { answerBytes, capStrings, cutString, fitAnswer } from "../answer-budget.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
 
 export const ERROR_META_KEY = "trace-doctor/error";
@@ -55,6 +55,7 @@ export async function runTool(
   call: { signal: AbortSignal; limits: CallLimits; progress?: CallProgress },
 ): Promise<CallToolResult> {
   const { limits } = call;
+  const startedMs = Date.now();
   const controller = new AbortController();
   const deadlineMs = Date.now() + limits.requestTimeoutMs;
   const onClientAbort = () => controller.abort(call.signal.reason);
@@ -86,9 +87,12 @@ export async function runTool(
     // An answer that came back after the client gave up or the deadline passed is not sent as if in time.
     if (controller.signal.aborted) throw stoppedError(scope);
     const fitted = fitAnswer(structured, (s) => tool.render(s, input, ctx), limits.maxAnswerBytes, { keepTail: tool.keepTail ?? [] });
+    logDebug(`${tool.name}: answered in ${Date.now() - startedMs} ms${fitted.cut ? `, cut to fit ${limits.maxAnswerBytes} bytes` : ""}`);
     return { content: [{ type: "text", text: fitted.text }], structuredContent: fitted.structured };
   } catch (err) {
-    return resultOfError(controller.signal.aborted && !(err instanceof TraceDoctorError) ? stoppedError(scope) : err, tool.name);
+    const result = resultOfError(controller.signal.aborted && !(err instanceof TraceDoctorError) ? stoppedError(scope) : err, tool.name);
+    logDebug(`${tool.name}: ${String((result._meta?.[ERROR_META_KEY] as { code?: string } | undefined)?.code)} after ${Date.now() - startedMs} ms`);
+    return result;
   } finally {
     clearTimeout(timer);
     call.signal.removeEventListener("abort", onClientAbort);

@@ -6,7 +6,6 @@
 
 import { z } from "zod";
 
-export const DEFAULT_MAX_ANSWER_BYTES = 100_000;
 /** The steps strings are shortened to, longest first. */
 const STRING_STEPS = [4000, 1000, 300, 100] as const;
 /** Room kept for the JSON-RPC envelope and the cut note. */
