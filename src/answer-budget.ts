@@ -65,6 +65,7 @@ export function fitAnswer(
   let current = structured;
   let stringsCut = 0;
   let stringMax: number | undefined;
+  const listsCut = new Map<string, { kept: number; total: number }>();
   for (const max of STRING_STEPS) {
     const counter = { cut: 0 };
     current = capStrings(structured, max, counter) as Record<string, unknown>;
@@ -75,7 +76,6 @@ export function fitAnswer(
   }
 
   // Still too big: halve the largest list until it fits (lists hold their most important items first).
-  const listsCut = new Map<string, { kept: number; total: number }>();
   for (let guard = 0; guard < 200; guard++) {
     const largest = largestList(current);
     if (!largest || largest.list.length <= 1) break;

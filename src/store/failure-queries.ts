@@ -274,9 +274,9 @@ export class FailureQueries {
     const rows = await this.spans.query<Row & { side: string; key: string | null; value: string | null; n: number }>(
       `WITH fail AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${fw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam}),
             ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${sw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam})
-       SELECT 'f' AS side, e.key, e.value #>> '{}' AS value, count(*)::int AS n FROM fail, jsonb_each(fail.m) e WHERE ${scalar} GROUP BY 2, 3
+       SELECT 'f' AS side, e.key, e.value #>> '{}' AS value, count(*)::int AS n FROM fail, jsonb_each(CASE WHEN jsonb_typeof(fail.m) = 'object' THEN fail.m ELSE '{}'::jsonb END) e WHERE ${scalar} GROUP BY 2, 3
        UNION ALL
-       SELECT 's', e.key, e.value #>> '{}', count(*)::int FROM ok, jsonb_each(ok.m) e WHERE ${scalar} GROUP BY 2, 3
+       SELECT 's', e.key, e.value #>> '{}', count(*)::int FROM ok, jsonb_each(CASE WHEN jsonb_typeof(ok.m) = 'object' THEN ok.m ELSE '{}'::jsonb END) e WHERE ${scalar} GROUP BY 2, 3
        UNION ALL SELECT 'F', NULL, NULL, (SELECT count(*) FROM fail)::int
        UNION ALL SELECT 'S', NULL, NULL, (SELECT count(*) FROM ok)::int`,
       sw.params,

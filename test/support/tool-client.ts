@@ -11,7 +11,7 @@ import { createServer, type ServerContext } from "../../src/server.js";
 import type { SentryIssues } from "../../src/sentry/sentry-client.js";
 import type { SpanTable } from "../../src/store/span-table.js";
 import type { ToolDefinition, ToolSettings } from "../../src/tools/tool-definition.js";
-import { ERROR_META_KEY } from "../../src/tools/tool-result.js";
+import { ERROR_META_KEY, type CallLimits } from "../../src/tools/tool-result.js";
 
 export interface ToolClientOptions {
   spans: SpanTable;
@@ -19,6 +19,7 @@ export interface ToolClientOptions {
   /** What the server says is missing when sentry is null. */
   sentryMissing?: string[];
   settings?: Partial<ToolSettings>;
+  limits?: Partial<CallLimits>;
   now?: () => number;
 }
 
@@ -46,6 +47,7 @@ export async function connectTools(options: ToolClientOptions): Promise<ToolClie
       source: options.sentry ? "sentry" : "none",
     },
     ...(options.now ? { now: options.now } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   };
   const server = createServer(context);
   const client = new Client({ name: "trace-doctor-tests", version: "1.0.0" });
