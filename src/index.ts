@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// The trace-doctor command: `serve` (the default) serves MCP over stdio; `init-db` applies schema.sql
-// to DATABASE_URL (the only command that writes); `demo` runs the scripted demo session. Unknown
-// commands and flags exit 2 with the usage text.
+// The trace-doctor command: `serve` (the default) serves MCP over stdio, or Streamable HTTP with --http;
+// `call` runs one tool for a script; `config` prints a client's configuration; `init-db` applies
+// schema.sql to DATABASE_URL (the only command that writes); `demo` runs the scripted demo session.
+// Unknown commands and flags exit 2 with the usage text.
 
+import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadConfig, type Config } from "./config.js";
 import { logError, logInfo, setLogSecrets } from "./log.js";
@@ -15,6 +17,12 @@ Usage:
   trace-doctor serve --http [HOST:]PORT
                            serve MCP Streamable HTTP at /mcp (127.0.0.1 unless HOST says otherwise;
                            a non-loopback HOST needs TRACE_DOCTOR_HTTP_TOKEN or OAuth settings)
+  trace-doctor call <tool> ['<json arguments>'] [--text]
+                           run one tool and print its structured result as JSON (--text: the text view);
+                           exit 0 for a result, 1 for a tool error, 2 for bad usage
+  trace-doctor config <claude-desktop|claude-code|cursor|vscode> [--http URL]
+                           print a ready MCP configuration for that client (absolute paths, the settings
+                           set now in the client's variable syntax); --http: for a running HTTP server
   trace-doctor init-db     create the trace_spans table and its indexes in DATABASE_URL (idempotent)
   trace-doctor demo        run a scripted session against the embedded demo database
   trace-doctor --help | --version
@@ -26,15 +34,51 @@ class UsageError extends Error {}
 
 interface Command {
   options: NonNullable<ParseArgsConfig["options"]>;
-  run(values: Record<string, unknown>, config: () => Config): Promise<void>;
+  /** Most positional arguments the command takes (default none). */
+  positionals?: number;
+  run(values: Record<string, unknown>, positionals: string[], config: () => Config): Promise<void>;
 }
 
 const COMMANDS: Record<string, Command> = {
   serve: {
     options: { http: { type: "string" } },
-    run: (v, config) => (typeof v.http === "string" ? serveHttp(config(), v.http) : serveStdio(config())),
+    run: (v, _p, config) => (typeof v.http === "string" ? serveHttp(config(), v.http) : serveStdio(config())),
   },
-  "init-db": { options: {}, run: (_v, config) => initDb(config()) },
+  call: {
+    options: { text: { type: "boolean" } },
+    positionals: 2,
+    run: async (v, [tool, json], config) => {
+      const { callTool, CallUsageError, parseCallArguments } = await import("./cli/call-tool.js");
+      let parsed;
+      try {
+        parsed = parseCallArguments(tool, json);
+      } catch (err) {
+        throw err instanceof CallUsageError ? new UsageError(err.message) : err;
+      }
+      const outcome = await callTool(config(), parsed.tool, parsed.args, { text: v.text === true });
+      process.stdout.write(outcome.stdout);
+      process.exitCode = outcome.exitCode;
+    },
+  },
+  config: {
+    options: { http: { type: "string" } },
+    positionals: 1,
+    run: async (v, [client]) => {
+      const { CLIENTS, clientConfig } = await import("./cli/client-config.js");
+      if (!client || !(CLIENTS as readonly string[]).includes(client)) throw new UsageError(`config needs a client: one of ${CLIENTS.join(", ")}.`);
+      if (typeof v.http === "string" && !/^https?:\/\/[^/\s]+/.test(v.http)) throw new UsageError(`--http needs the server's URL, e.g. http://127.0.0.1:8765/mcp; got ${JSON.stringify(v.http)}.`);
+      const { config, notes } = clientConfig({
+        client: client as (typeof CLIENTS)[number],
+        node: process.execPath,
+        entry: fileURLToPath(import.meta.url),
+        env: process.env,
+        ...(typeof v.http === "string" ? { httpUrl: v.http } : {}),
+      });
+      process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+      for (const note of notes) process.stderr.write(`${note}\n`);
+    },
+  },
+  "init-db": { options: {}, run: (_v, _p, config) => initDb(config()) },
   demo: {
     options: {},
     run: async () => {
@@ -135,12 +179,14 @@ async function main(argv: string[]): Promise<void> {
   if (!command) throw new UsageError(`Unknown command ${JSON.stringify(name)}.`);
   const rest = first === name ? argv.slice(1) : argv;
   let values: Record<string, unknown>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: rest, options: command.options, allowPositionals: false, strict: true }));
+    ({ values, positionals } = parseArgs({ args: rest, options: command.options, allowPositionals: (command.positionals ?? 0) > 0, strict: true }));
   } catch (err) {
     throw new UsageError(`${name}: ${(err as Error).message}`);
   }
-  await command.run(values, () => {
+  if (positionals.length > (command.positionals ?? 0)) throw new UsageError(`${name}: unexpected argument ${JSON.stringify(positionals[command.positionals ?? 0])}.`);
+  await command.run(values, positionals, () => {
     const config = loadConfig();
     setLogSecrets([config.sentry.token ?? "", passwordOf(config.databaseUrl), process.env.TRACE_DOCTOR_HTTP_TOKEN ?? ""]);
     return config;
