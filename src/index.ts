@@ -4,11 +4,15 @@
 // schema.sql to DATABASE_URL (the only command that writes); `demo` runs the scripted demo session.
 // Unknown commands and flags exit 2 with the usage text.
 
+import module from "node:module";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadConfig, type Config } from "./config.js";
 import { logError, logInfo, setLogSecrets } from "./log.js";
 import { redactUrl } from "./store/database.js";
+
+// Node 22+ keeps compiled code between starts (a client starts this server often); Node 20 has no such cache.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 export const USAGE = `trace-doctor — MCP server for diagnosing failures from trace spans and Sentry
 
@@ -89,17 +93,14 @@ const COMMANDS: Record<string, Command> = {
 };
 
 async function serveStdio(config: Config): Promise<void> {
-  const [{ StdioServerTransport }, { createServer, SERVER_VERSION }, { openRuntime }, { startTelemetry }] = await Promise.all([
+  // The database is opened and checked while the protocol layer loads: start-up is the longer of the two.
+  const runtimeOpening = import("./runtime.js").then(({ openRuntime }) => openRuntime(config));
+  const [{ StdioServerTransport }, { createServer }, telemetry] = await Promise.all([
     import("@modelcontextprotocol/sdk/server/stdio.js"),
     import("./server.js"),
-    import("./runtime.js"),
-    import("./telemetry.js"),
+    telemetryFor(config),
   ]);
-  const telemetry = await startTelemetry(config.telemetryDsn, {
-    release: `trace-doctor@${SERVER_VERSION}`,
-    secrets: [config.sentry.token ?? "", passwordOf(config.databaseUrl)],
-  });
-  const runtime = await openRuntime(config);
+  const runtime = await runtimeOpening;
   const server = createServer(runtime.context, telemetry.wrap);
   const transport = new StdioServerTransport();
   let closing = false;
@@ -118,20 +119,22 @@ async function serveStdio(config: Config): Promise<void> {
   await server.connect(transport);
 }
 
+/** The server's own telemetry; @sentry/node loads only when TRACE_DOCTOR_SENTRY_DSN is set. */
+async function telemetryFor(config: Config) {
+  const [{ startTelemetry }, { SERVER_VERSION }] = await Promise.all([import("./telemetry.js"), import("./server.js")]);
+  return startTelemetry(config.telemetryDsn, {
+    release: `trace-doctor@${SERVER_VERSION}`,
+    secrets: [config.sentry.token ?? "", passwordOf(config.databaseUrl), process.env.TRACE_DOCTOR_HTTP_TOKEN ?? ""],
+  });
+}
+
 async function serveHttp(config: Config, listen: string): Promise<void> {
   const { parseListenAddress, serveHttp: listenHttp } = await import("./http/index.js");
   // A bad address fails before any database opens.
   parseListenAddress(listen);
-  const [{ createServer, SERVER_VERSION }, { openRuntime }, { startTelemetry }] = await Promise.all([
-    import("./server.js"),
-    import("./runtime.js"),
-    import("./telemetry.js"),
-  ]);
-  const telemetry = await startTelemetry(config.telemetryDsn, {
-    release: `trace-doctor@${SERVER_VERSION}`,
-    secrets: [config.sentry.token ?? "", passwordOf(config.databaseUrl), process.env.TRACE_DOCTOR_HTTP_TOKEN ?? ""],
-  });
-  const runtime = await openRuntime(config);
+  const runtimeOpening = import("./runtime.js").then(({ openRuntime }) => openRuntime(config));
+  const [{ createServer, SERVER_VERSION }, telemetry] = await Promise.all([import("./server.js"), telemetryFor(config)]);
+  const runtime = await runtimeOpening;
   await listenHttp(listen, process.env, () => createServer(runtime.context, telemetry.wrap), {
     version: SERVER_VERSION,
     onClosed: async () => {

@@ -2,10 +2,8 @@
 // data, driven over HTTP by the SDK's real Client; then SIGTERM, which must drain and exit 0.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { copyDemoDatabase } from "../support/demo-copy.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { readDemoManifest } from "../../src/demo/demo-database.js";
@@ -20,8 +18,8 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
 }
 
 describe("the built server in HTTP mode, on the demo data", () => {
-  const dir = mkdtempSync(join(tmpdir(), "trace-doctor-http-e2e-"));
-  const demoDir = join(dir, "demo");
+  const demo = copyDemoDatabase();
+  const demoDir = demo.dir;
   let child: ChildProcess;
   let stdout = "";
   let stderr = "";
@@ -44,7 +42,7 @@ describe("the built server in HTTP mode, on the demo data", () => {
 
   afterAll(async () => {
     if (child.exitCode === null) child.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    demo.remove();
   });
 
   it("says where it listens on stderr, on loopback, and writes nothing to stdout", () => {
