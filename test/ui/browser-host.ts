@@ -154,6 +154,16 @@ async function waitForFrame(page: Page): Promise<Frame> {
   throw new Error("the view's iframe never loaded");
 }
 
+/**
+ * A picture of the view as the host shows it. The page is first made as tall as the iframe: Chromium
+ * does not paint the part of an iframe that lies outside the window.
+ */
+export async function screenshotView(host: RunningHost, path: URL): Promise<void> {
+  const box = await host.page.locator("#view").boundingBox();
+  if (box) await host.page.setViewportSize({ width: 990, height: Math.ceil(box.y + box.height + 16) });
+  await host.page.locator("#view").screenshot({ path: path.pathname });
+}
+
 /** What the host recorded: handshake, size notifications, the tools/call requests it relayed. */
 export function hostRecord(page: Page): Promise<{ initialized: boolean; sizes: number[]; calls: Array<{ name: string; arguments?: Record<string, unknown> }>; stray: string[] }> {
   return page.evaluate(() => (globalThis as unknown as { __host: { initialized: boolean; sizes: number[]; calls: Array<{ name: string; arguments?: Record<string, unknown> }>; stray: string[] } }).__host);

@@ -14,7 +14,7 @@ import getTrace from "../../src/tools/get-trace.js";
 import { WATERFALL_URI } from "../../src/ui/waterfall-resource.js";
 import { openPglite, type TestDatabase } from "../support/test-databases.js";
 import { connectTools, type ToolClient } from "../support/tool-client.js";
-import { chromiumAvailable, hostRecord, startBrowserHost, type RunningHost } from "./browser-host.js";
+import { chromiumAvailable, hostRecord, screenshotView, startBrowserHost, type RunningHost } from "./browser-host.js";
 
 const NOW = new Date("2025-10-22T18:00:00.000Z");
 const ARTIFACTS = new URL("../../.artifacts/", import.meta.url);
@@ -118,18 +118,18 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     expect(host.refused).toEqual([]);
     expect(host.consoleErrors).toEqual([]);
 
-    await page.locator("#view").screenshot({ path: new URL("waterfall-13ms.png", ARTIFACTS).pathname });
+    await screenshotView(host, new URL("waterfall-13ms.png", ARTIFACTS));
   });
 
   it("draws a successful trace across three services with hand-off lead-ins and the critical path", async () => {
     const { host, structured } = await open({ trace_id: ex.successTraceId });
-    const { view, page } = host;
+    const { view } = host;
     expect(await view.locator(".row.span").count()).toBe(structured.spans.length);
     expect(await view.locator(".row.span .lead").count()).toBeGreaterThan(0);
     expect(await view.locator('.row.span[data-status="failed"]').count()).toBe(0);
     expect(await view.locator(".cp-seg").count()).toBe(structured.critical_path.filter((c) => c.critical_ms > 0).length);
     expect(host.consoleErrors).toEqual([]);
-    await page.locator("#view").screenshot({ path: new URL("waterfall-success.png", ARTIFACTS).pathname });
+    await screenshotView(host, new URL("waterfall-success.png", ARTIFACTS));
   });
 
   it("opens a collapsed group and a subtree through get_trace focus_span_id, and goes back by the breadcrumb", async () => {
@@ -145,7 +145,7 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     expect(opened[0]!.arguments).toMatchObject({ trace_id: ex.successTraceId, focus_span_id: structured.collapsed[0]!.parent_span_id, max_spans: 500 });
     // Every span under that parent is now drawn.
     expect(await view.locator(".row.group").count()).toBe(0);
-    await page.locator("#view").screenshot({ path: new URL("waterfall-opened-group.png", ARTIFACTS).pathname });
+    await screenshotView(host, new URL("waterfall-opened-group.png", ARTIFACTS));
 
     await view.locator(".crumbs button.crumb").first().click();
     await view.waitForSelector(".row.group");
@@ -174,7 +174,7 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     await page.waitForTimeout(200);
     expect((await hostRecord(page)).stray).toEqual([]);
     expect(host.refused).toEqual([]);
-    await page.locator("#view").screenshot({ path: new URL("waterfall-hostile.png", ARTIFACTS).pathname });
+    await screenshotView(host, new URL("waterfall-hostile.png", ARTIFACTS));
   });
 
   it("without serverTools the view still draws, and says what to ask for instead of calling", async () => {

@@ -12,7 +12,8 @@ export interface ChartActions {
 
 /** Service colours, a fixed ring (no reds or oranges: those mean failure and timeout). */
 export const PALETTE_SIZE = 10;
-const INDENT_PX = 14;
+/** Indentation per level: narrower for deep trees, so names keep room in the label column. */
+const indentFor = (maxDepth: number) => (maxDepth <= 10 ? 14 : Math.max(4, Math.floor(150 / maxDepth)));
 
 const STATE_WORD: Record<StatusClass, string> = { ok: "OK", failed: "FAILED", timeout: "TIMEOUT", unfinished: "UNFINISHED", other: "STATUS?" };
 
@@ -36,6 +37,7 @@ export function drawTrace(doc: ViewDocument, m: WaterfallModel, o: TraceOptions)
   const chart = el(doc, "div", "chart");
   chart.setAttribute("role", "tree");
   chart.setAttribute("aria-label", `Waterfall of ${m.title}`);
+  chart.style.setProperty("--indent", `${indentFor(Math.max(0, ...m.rows.map((r) => r.depth)))}px`);
   chart.append(drawAxis(doc, m));
   for (const row of m.rows) {
     const r = drawRow(doc, row, o);
@@ -115,7 +117,7 @@ function drawRow(doc: ViewDocument, row: Row, o: TraceOptions): ViewElement {
 
 function labelCell(doc: ViewDocument, depth: number, ...parts: Array<ViewElement | string>): ViewElement {
   const indent = el(doc, "span", "indent");
-  indent.style.setProperty("width", `${depth * INDENT_PX}px`);
+  indent.style.setProperty("width", `calc(${depth} * var(--indent))`);
   return el(doc, "div", "label", indent, ...parts);
 }
 
@@ -124,17 +126,20 @@ function colored(e: ViewElement, color: number): ViewElement {
   return e;
 }
 
-/** The duration label sits after the bar, before it when the bar ends near the right edge, else inside it. */
-function durationLabel(doc: ViewDocument, text: string, bar: { left: number; width: number }, className = "dur"): ViewElement {
+/**
+ * The duration label sits after the bar; when the bar ends near the right edge, inside it if it is wide
+ * enough, else before it; a bar with no end (hatched) keeps its label on a plain background.
+ */
+function durationLabel(doc: ViewDocument, text: string, bar: { left: number; width: number }, className = "dur", open = false): ViewElement {
   const d = el(doc, "span", className, text);
   const end = bar.left + bar.width;
   if (end <= 78) d.style.setProperty("left", pct(end));
-  else if (bar.left >= 18) {
+  else if ((bar.width >= 12 || bar.left < 18) && !(open && bar.left >= 18)) {
+    d.classList.add(open ? "inside-open" : "inside");
+    d.style.setProperty("right", pct(100 - end));
+  } else {
     d.classList.add("before");
     d.style.setProperty("right", pct(100 - bar.left));
-  } else {
-    d.classList.add("inside");
-    d.style.setProperty("right", pct(100 - end));
   }
   return d;
 }
@@ -170,7 +175,7 @@ function drawSpanRow(doc: ViewDocument, row: SpanRow): ViewElement {
     seg.style.setProperty("width", pct(s.width));
     line.append(seg);
   }
-  line.append(durationLabel(doc, row.durationText, row.bar));
+  line.append(durationLabel(doc, row.durationText, row.bar, "dur", row.openEnded));
   r.append(label, line);
   return r;
 }
@@ -221,16 +226,35 @@ function drawLegend(doc: ViewDocument): ViewElement {
     item("s-open", "never finished"),
     item("s-crit", "critical path"),
     item("s-lead", "hand-off to another service"),
+    item("s-slow", "slow hand-off"),
     item("s-missing", "missing hop"),
   );
 }
 
+/** Findings shown before "show all": a long trace's list would bury the chart's neighbours. */
+const FINDINGS_SHOWN = 6;
+
 function drawFindings(doc: ViewDocument, m: WaterfallModel): ViewElement | null {
-  if (!m.findings.length && !m.gapFindings.length) return null;
-  const list = el(doc, "ul", "findings");
-  for (const f of m.gapFindings) list.append(el(doc, "li", `sev-${f.severity}`, el(doc, "span", "sev", `${f.severity} · ${f.kind.replace(/_/g, " ")}`), f.sentence));
-  for (const f of m.findings) list.append(el(doc, "li", "", f));
-  return el(doc, "div", "findings-box", el(doc, "h2", "", "Findings"), list);
+  const items = [
+    ...m.gapFindings.map((f) => el(doc, "li", `sev-${f.severity}`, el(doc, "span", "sev", `${f.severity} · ${f.kind.replace(/_/g, " ")}`), f.sentence)),
+    ...m.findings.map((f) => el(doc, "li", "", f)),
+  ];
+  if (!items.length) return null;
+  const list = el(doc, "ul", "findings", ...items);
+  const box = el(doc, "div", "findings-box", el(doc, "h2", "", `Findings (${items.length})`), list);
+  if (items.length > FINDINGS_SHOWN) {
+    const rest = items.slice(FINDINGS_SHOWN);
+    for (const li of rest) li.hidden = true;
+    const more = el(doc, "button", "more", `Show ${rest.length} more`);
+    more.setAttribute("type", "button");
+    more.addEventListener("click", () => {
+      const show = rest[0]!.hidden;
+      for (const li of rest) li.hidden = !show;
+      more.textContent = show ? "Show fewer" : `Show ${rest.length} more`;
+    });
+    box.append(more);
+  }
+  return box;
 }
 
 /** The selected row, in full: ids and timings, the error, the metadata (all as data), find_gaps' notes. */
