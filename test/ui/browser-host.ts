@@ -4,19 +4,17 @@
 // network; any other request the page makes is refused and recorded. The view's tools/call requests
 // reach Node through `hostCallTool`, where the test answers them from a real trace-doctor server.
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { build } from "esbuild";
-import { chromium, type BrowserContext, type Frame, type Page } from "playwright-core";
+import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const HOST_ORIGIN = "http://host.test";
 export const VIEW_ORIGIN = "http://sandbox.test";
 /** The MCP Apps spec's CSP for a UI resource that declares no domains (2026-01-26, "Restrictive Default"). */
 export const DEFAULT_CSP = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:; connect-src 'none'; frame-src 'none'; object-src 'none'; base-uri 'self'";
-/** The flags this machine's closed network needs (no background connections), plus headless basics. */
-const CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+/** Besides Playwright's own (--headless, a fresh --user-data-dir): what this machine's closed network needs, no background connections. */
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 /** Whether the browser tests can run; in CI a missing Chromium is a failure, never a skip. */
 export function chromiumAvailable(): boolean {
@@ -24,6 +22,16 @@ export function chromiumAvailable(): boolean {
   if (process.env.CI === "true") return true; // the suite runs and fails, saying what to install
   process.stderr.write(`[tests] skipping the waterfall browser tests: ${CHROMIUM} is missing (apt-get install -y chromium)\n`);
   return false;
+}
+
+/**
+ * One headless Chromium for a test file; each host gets its own context. Playwright starts the browser
+ * on a fresh temporary profile (--user-data-dir) and removes it on close.
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`CI=true but ${CHROMIUM} is missing: install it with apt-get install -y chromium (.ci/run does).`);
+  const [browser] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }), appBridgeScript()]);
+  return browser;
 }
 
 let bridgeBundle: Promise<string> | null = null;
@@ -94,12 +102,9 @@ export interface RunningHost {
   close(): Promise<void>;
 }
 
-export async function startBrowserHost(config: HostConfig): Promise<RunningHost> {
-  if (!existsSync(CHROMIUM)) throw new Error(`CI=true but ${CHROMIUM} is missing: install it with apt-get install -y chromium (.ci/run does).`);
-  const profile = mkdtempSync(join(tmpdir(), "trace-doctor-chromium-"));
-  let context: BrowserContext | null = null;
+export async function startBrowserHost(browser: Browser, config: HostConfig): Promise<RunningHost> {
+  const context = await browser.newContext({ viewport: { width: 990, height: 900 }, deviceScaleFactor: 2 });
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 990, height: 900 }, deviceScaleFactor: 2 });
     const refused: string[] = [];
     const consoleErrors: string[] = [];
     const bridge = await appBridgeScript();
@@ -112,7 +117,7 @@ export async function startBrowserHost(config: HostConfig): Promise<RunningHost>
       refused.push(url);
       return route.abort("blockedbyclient");
     });
-    const page = context.pages()[0] ?? (await context.newPage());
+    const page = await context.newPage();
     page.on("console", (m) => {
       if (m.type() === "error") consoleErrors.push(m.text());
     });
@@ -127,20 +132,9 @@ export async function startBrowserHost(config: HostConfig): Promise<RunningHost>
     await page.evaluate((c) => (globalThis as unknown as { startHost(c: unknown): Promise<void> }).startHost(c), { capabilities, hostContext, toolInput: config.toolInput, toolResult: config.toolResult });
     const frame = await waitForFrame(page);
     await frame.waitForSelector(".row[data-kind]", { timeout: 10_000 });
-    const ctx = context;
-    return {
-      page,
-      view: frame,
-      refused,
-      consoleErrors,
-      close: async () => {
-        await ctx.close();
-        rmSync(profile, { recursive: true, force: true });
-      },
-    };
+    return { page, view: frame, refused, consoleErrors, close: () => context.close() };
   } catch (err) {
-    await context?.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
+    await context.close().catch(() => {});
     throw err;
   }
 }

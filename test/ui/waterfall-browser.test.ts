@@ -5,7 +5,7 @@
 // Screenshots go to .artifacts/ (gitignored). Skips without /usr/bin/chromium, unless CI=true.
 
 import { mkdirSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { generateDemoDataset, type DemoManifest } from "../../src/demo/demo-dataset.js";
 import { SpanTable } from "../../src/store/span-table.js";
@@ -14,7 +14,8 @@ import getTrace from "../../src/tools/get-trace.js";
 import { WATERFALL_URI } from "../../src/ui/waterfall-resource.js";
 import { openPglite, type TestDatabase } from "../support/test-databases.js";
 import { connectTools, type ToolClient } from "../support/tool-client.js";
-import { chromiumAvailable, hostRecord, screenshotView, startBrowserHost, type RunningHost } from "./browser-host.js";
+import type { Browser } from "playwright-core";
+import { chromiumAvailable, hostRecord, launchChromium, screenshotView, startBrowserHost, type RunningHost } from "./browser-host.js";
 
 const NOW = new Date("2025-10-22T18:00:00.000Z");
 const ARTIFACTS = new URL("../../.artifacts/", import.meta.url);
@@ -53,9 +54,11 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
   let tools: ToolClient;
   let html: string;
   let ex: DemoManifest["examples"];
+  let browser: Browser | undefined;
   const hosts: RunningHost[] = [];
 
   beforeAll(async () => {
+    const launching = launchChromium();
     db = await openPglite();
     await applySchema(db.writer, db.table());
     const data = generateDemoDataset({ now: NOW });
@@ -65,9 +68,13 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     const read = await tools.client.readResource({ uri: WATERFALL_URI });
     html = String((read.contents[0] as { text?: string }).text);
     mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launching;
+  });
+  afterEach(async () => {
+    for (const h of hosts.splice(0)) await h.close().catch(() => {});
   });
   afterAll(async () => {
-    for (const h of hosts) await h.close().catch(() => {});
+    await browser?.close();
     await tools?.close();
     await db?.close();
   });
@@ -76,7 +83,7 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     const result = (await tools.call("get_trace", args)) as CallToolResult;
     expect(result.isError).toBeFalsy();
     const structured = getTrace.outputSchema.parse(result.structuredContent);
-    const host = await startBrowserHost({
+    const host = await startBrowserHost(browser!, {
       html,
       toolInput: args,
       toolResult: result,
