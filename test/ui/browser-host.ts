@@ -67,7 +67,13 @@ window.startHost = async (config) => {
   const iframe = document.getElementById("view");
   const bridge = new AppBridge(null, { name: "trace-doctor-test-host", version: "1.0.0" }, config.capabilities, { hostContext: config.hostContext });
   if (config.capabilities.serverTools) {
-    bridge.oncalltool = async (params) => { window.__host.calls.push(params); return window.hostCallTool(params); };
+    bridge.oncalltool = async (params) => {
+      window.__host.calls.push(params);
+      const result = await window.hostCallTool(params);
+      // Some hosts also hand the view the results of its own calls as tool-result notifications.
+      if (config.echoAppCalls) setTimeout(() => bridge.sendToolResult(result), 0);
+      return result;
+    };
   }
   bridge.onsizechange = ({ height }) => { if (height) { iframe.style.height = height + "px"; window.__host.sizes.push(height); } };
   bridge.onloggingmessage = (p) => window.__host.logs.push(p);
@@ -89,6 +95,8 @@ export interface HostConfig {
   /** Answers the view's tools/call; omit to run a host without serverTools. */
   callTool?: (params: { name: string; arguments?: Record<string, unknown> }) => Promise<unknown>;
   hostContext?: Record<string, unknown>;
+  /** Also send the results of the view's own tools/call back as ui/notifications/tool-result. */
+  echoAppCalls?: boolean;
 }
 
 export interface RunningHost {
@@ -129,7 +137,7 @@ export async function startBrowserHost(browser: Browser, config: HostConfig): Pr
     await page.goto(`${HOST_ORIGIN}/`);
     const capabilities = config.callTool ? { serverTools: {}, logging: {} } : { logging: {} };
     const hostContext = { theme: "light", displayMode: "inline", availableDisplayModes: ["inline"], platform: "web", containerDimensions: { width: 960, maxHeight: 4000 }, ...config.hostContext };
-    await page.evaluate((c) => (globalThis as unknown as { startHost(c: unknown): Promise<void> }).startHost(c), { capabilities, hostContext, toolInput: config.toolInput, toolResult: config.toolResult });
+    await page.evaluate((c) => (globalThis as unknown as { startHost(c: unknown): Promise<void> }).startHost(c), { capabilities, hostContext, toolInput: config.toolInput, toolResult: config.toolResult, echoAppCalls: config.echoAppCalls === true });
     const frame = await waitForFrame(page);
     await frame.waitForSelector(".row[data-kind]", { timeout: 10_000 });
     return { page, view: frame, refused, consoleErrors, close: () => context.close() };

@@ -79,7 +79,7 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     await db?.close();
   });
 
-  async function open(args: Record<string, unknown>, options: { serverTools?: boolean } = {}) {
+  async function open(args: Record<string, unknown>, options: { serverTools?: boolean; echoAppCalls?: boolean } = {}) {
     const result = (await tools.call("get_trace", args)) as CallToolResult;
     expect(result.isError).toBeFalsy();
     const structured = getTrace.outputSchema.parse(result.structuredContent);
@@ -87,6 +87,7 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
       html,
       toolInput: args,
       toolResult: result,
+      echoAppCalls: options.echoAppCalls === true,
       ...(options.serverTools === false ? {} : { callTool: async (p: { name: string; arguments?: Record<string, unknown> }) => tools.call(p.name, p.arguments ?? {}) }),
     });
     hosts.push(host);
@@ -158,6 +159,17 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     await view.waitForSelector(".row.group");
     expect(await view.locator(".row.span").count()).toBe(structured.spans.length);
     expect(record.calls.every((c) => c.name === "get_trace" || c.name === "find_gaps")).toBe(true);
+  });
+
+  it("stays where it is when the host also sends the view's own results as tool-result notifications", async () => {
+    const { host } = await open({ trace_id: ex.successTraceId, max_spans: 3 }, { echoAppCalls: true });
+    const { view, page } = host;
+    await view.locator(".row.group").first().click();
+    await view.waitForSelector(".crumbs .crumb.here");
+    await page.waitForTimeout(300); // the echoes arrive after the answers
+    expect(await view.locator(".crumbs .crumb").count()).toBe(2);
+    expect(await view.locator(".row.group").count()).toBe(0);
+    expect((await hostRecord(page)).calls.map((c) => c.name).sort()).toEqual(["find_gaps", "get_trace"]);
   });
 
   it("renders markup in an error message and in metadata as text, and runs none of it", async () => {
