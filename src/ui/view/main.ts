@@ -12,7 +12,8 @@ import { buildWaterfall, type GroupRow, type Row, type SpanRow, type WaterfallMo
 const APP_INFO = { name: "trace-doctor-waterfall", version: "1" };
 /** Opening a collapsed group asks for as many rows as get_trace gives (its max_spans limit). */
 const OPEN_GROUP_MAX_SPANS = 500;
-const GET_TRACE_CARRIED = ["include_metadata", "include_linked", "max_spans"] as const;
+/** Kept from the model's call; max_spans is not: a subtree opened by hand gets get_trace's default room. */
+const GET_TRACE_CARRIED = ["include_metadata", "include_linked"] as const;
 
 interface Screen {
   crumb: string;
@@ -147,7 +148,7 @@ export class WaterfallView {
     if (!source) return this.show({ text: "This answer names no trace to ask about.", kind: "error" });
     const carried = Object.fromEntries(GET_TRACE_CARRIED.filter((k) => this.input[k] !== undefined).map((k) => [k, this.input[k]]));
     let focus = row.kind === "span" ? row.spanId : (row.parentSpanId ?? row.sampleSpanIds[0]);
-    let maxSpans = row.kind === "group" ? OPEN_GROUP_MAX_SPANS : (carried.max_spans as number | undefined);
+    let maxSpans = row.kind === "group" ? OPEN_GROUP_MAX_SPANS : undefined;
     // A group that is still collapsed under a parent already shown in full opens one of its spans instead.
     if (row.kind === "group" && screen.args?.focus_span_id === focus && screen.args?.max_spans === OPEN_GROUP_MAX_SPANS) focus = row.sampleSpanIds[0];
     if (focus === undefined) return;
