@@ -10,6 +10,7 @@ import { onLog } from "./log.js";
 import { loadPrompts, registerPrompts } from "./prompts/prompt-library.js";
 import { SpanArgumentCompleter } from "./prompts/argument-completion.js";
 import { registerTraceResources } from "./resources/trace-resources.js";
+import { registerWaterfallResource, UI_EXTENSION_CAPABILITY } from "./ui/waterfall-resource.js";
 import { TOOLS } from "./tools/index.js";
 import { answerCutSchema } from "./answer-budget.js";
 import type { SentryAccess, ToolSettings } from "./tools/tool-definition.js";
@@ -71,7 +72,7 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
   const server = wrap(
     new McpServer(
       { name: SERVER_NAME, version: SERVER_VERSION },
-      { instructions: instructionsFor(context), capabilities: { tools: {}, prompts: {}, resources: {}, completions: {}, logging: {} } },
+      { instructions: instructionsFor(context), capabilities: { tools: {}, prompts: {}, resources: {}, completions: {}, logging: {}, extensions: UI_EXTENSION_CAPABILITY } },
     ),
   );
   const now = context.now ?? Date.now;
@@ -82,7 +83,7 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
     const outputSchema = tool.outputSchema.extend({ answer_cut: answerCutSchema.optional() });
     server.registerTool(
       tool.name,
-      { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, outputSchema, annotations: tool.annotations },
+      { title: tool.title, description: tool.description, inputSchema: tool.inputSchema, outputSchema, annotations: tool.annotations, ...(tool.meta ? { _meta: tool.meta } : {}) },
       async (input, extra) => {
         const token = extra._meta?.progressToken;
         const progress: CallProgress | undefined = token === undefined ? undefined : { steps: 0, last: "" };
@@ -130,5 +131,7 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
     immediateMs: context.settings.immediateMs,
     unfinishedAfterMs: context.settings.unfinishedAfterMs,
   });
+  // The MCP Apps view of get_trace; hosts that do not render MCP Apps never read it.
+  registerWaterfallResource(server, { maxAnswerBytes: limits.maxAnswerBytes });
   return server;
 }

@@ -8,6 +8,7 @@ import { buildTraceReport, type MetadataMode, type TraceReport } from "../analys
 import { renderWaterfall } from "../analysis/waterfall.js";
 import { InputError } from "../errors.js";
 import { findExecution, requireOneId } from "../investigation/execution-lookup.js";
+import { WATERFALL_TOOL_META } from "../ui/waterfall-resource.js";
 import { defineTool, READ_ONLY } from "./tool-definition.js";
 
 export const MAX_SPANS_LIMIT = 500;
@@ -117,6 +118,8 @@ export default defineTool({
   annotations: READ_ONLY,
   inputSchema: getTraceInput,
   outputSchema: getTraceOutput,
+  // MCP Apps hosts draw the answer as an interactive waterfall; other clients ignore this.
+  meta: WATERFALL_TOOL_META,
   async handler(ctx, input) {
     requireOneId(input);
     const { maxTraceSpans } = ctx.settings;

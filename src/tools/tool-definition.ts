@@ -51,6 +51,8 @@ export interface ToolDefinition<I extends ObjectSchema = ObjectSchema, O extends
   render(output: z.output<O>, input: z.output<I>, ctx: ToolContext): string;
   /** Lists whose end matters most, so a budget cut drops their head (e.g. newest breadcrumbs last). */
   keepTail?: readonly string[];
+  /** The tool's `_meta` in tools/list, e.g. the MCP Apps view that draws its answer (ui/waterfall-resource.ts). */
+  meta?: Record<string, unknown>;
 }
 
 export function defineTool<I extends ObjectSchema, O extends ObjectSchema>(definition: ToolDefinition<I, O>): ToolDefinition<I, O> {

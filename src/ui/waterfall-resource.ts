@@ -1,0 +1,69 @@
+// The MCP Apps view of get_trace: the `ui://trace-doctor/waterfall` resource — one self-contained HTML
+// document that `npm run build` assembles under dist/ui/ — and the tool `_meta` that points hosts at it.
+// Hosts without MCP Apps ignore both; the tool's answer is the same for every client.
+
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import { answerBytes } from "../answer-budget.js";
+import { DEFAULT_MAX_ANSWER_BYTES } from "../limits.js";
+
+/** The MCP Apps extension (SEP-1865, 2026-01-26), as named in `capabilities.extensions`. */
+export const UI_EXTENSION_ID = "io.modelcontextprotocol/ui";
+export const MCP_APP_MIME_TYPE = "text/html;profile=mcp-app";
+export const WATERFALL_URI = "ui://trace-doctor/waterfall";
+
+/** What the server declares under `capabilities.extensions` (SEP-2133 lets servers advertise extensions too). */
+export const UI_EXTENSION_CAPABILITY: Record<string, object> = { [UI_EXTENSION_ID]: { mimeTypes: [MCP_APP_MIME_TYPE] } };
+
+/**
+ * `_meta` for a tool whose answer the waterfall draws (get_trace; compare_executions when it answers in
+ * the same shape). The flat key is the spec's deprecated spelling, still read by hosts that predate
+ * `ui.resourceUri`; the ext-apps SDK's registerAppTool writes both the same way.
+ */
+export const WATERFALL_TOOL_META: Readonly<Record<string, unknown>> = Object.freeze({
+  ui: Object.freeze({ resourceUri: WATERFALL_URI }),
+  "ui/resourceUri": WATERFALL_URI,
+});
+
+/** Built by `npm run build` (build-view.ts); two folders up from both src/ui/ and dist/ui/, so tests and the package read the same file. */
+const BUILT = new URL("../../dist/ui/waterfall.html", import.meta.url);
+
+/** Resource metadata: no CSP domains (the view fetches nothing, so the spec's restrictive default applies). */
+const RESOURCE_UI_META = { ui: { prefersBorder: true } };
+
+let documentText: Promise<string> | null = null;
+
+/** The view as one HTML document, read once per process. */
+export function waterfallDocument(): Promise<string> {
+  documentText ??= readFile(fileURLToPath(BUILT), "utf8").catch(() => {
+    documentText = null; // a later build can still be picked up
+    throw new McpError(ErrorCode.InternalError, "The waterfall view is not built (dist/ui/waterfall.html is missing): run npm run build.");
+  });
+  return documentText;
+}
+
+export function registerWaterfallResource(server: McpServer, options: { maxAnswerBytes?: number } = {}): void {
+  const budget = options.maxAnswerBytes ?? DEFAULT_MAX_ANSWER_BYTES;
+  server.registerResource(
+    "waterfall",
+    WATERFALL_URI,
+    {
+      title: "Trace waterfall view",
+      description:
+        "The interactive waterfall that MCP Apps hosts draw beside get_trace answers: one bar per span, failures in red, the critical path, hand-off gaps and missing hops. An HTML document for the host, not data for a model.",
+      mimeType: MCP_APP_MIME_TYPE,
+      _meta: RESOURCE_UI_META,
+    },
+    async (uri): Promise<ReadResourceResult> => {
+      const result: ReadResourceResult = { contents: [{ uri: uri.href, mimeType: MCP_APP_MIME_TYPE, text: await waterfallDocument(), _meta: RESOURCE_UI_META }] };
+      // An HTML document cannot be cut and still work: a budget set below it is refused, and said so.
+      const bytes = answerBytes(result, "");
+      if (bytes > budget) {
+        throw new McpError(ErrorCode.InvalidRequest, `The waterfall view is ${bytes} bytes, over the answer budget of ${budget} (TRACE_DOCTOR_MAX_ANSWER_BYTES); raise it to use the view.`);
+      }
+      return result;
+    },
+  );
+}
