@@ -27,7 +27,7 @@ export const WATERFALL_TOOL_META: Readonly<Record<string, unknown>> = Object.fre
   "ui/resourceUri": WATERFALL_URI,
 });
 
-/** Built by `npm run build` (build-view.ts); two folders up from both src/ui/ and dist/ui/, so tests and the package read the same file. */
+/** Built by `npm run build` (scripts/build-view.ts); two folders up from both src/ui/ and dist/ui/, so tests and the package read the same file. */
 const BUILT = new URL("../../dist/ui/waterfall.html", import.meta.url);
 
 /** Resource metadata: no CSP domains (the view fetches nothing, so the spec's restrictive default applies). */

@@ -1,12 +1,12 @@
 // Builds the waterfall view into one self-contained document, dist/ui/waterfall.html: the template's
 // styles minified and src/ui/view/main.ts bundled and minified by esbuild, both inlined. `npm run build`
-// runs it after tsc (as dist/ui/build-view.js); the package ships its output, not this script.
+// runs it after tsc; the package ships its output, not this script.
 
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build, transform } from "esbuild";
 
-const ROOT = new URL("../../", import.meta.url);
+const ROOT = new URL("../", import.meta.url);
 const SOURCE = new URL("src/ui/", ROOT);
 const OUT = new URL("dist/ui/waterfall.html", ROOT);
 const SCRIPT_MARKER = "/*__WATERFALL_VIEW__*/";
