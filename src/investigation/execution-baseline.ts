@@ -1,11 +1,15 @@
 // What healthy looks like for an execution: many executions loaded at once (each root's trace plus the
 // traces sharing its correlation values, joined into one forest), and the baseline learned from the
-// successful executions of the same root operation in the day before. Shared by find_gaps and diagnose.
+// successful executions of the same root operation in the day before — the expected hops and hand-offs
+// (gaps.ts) and the full profile one execution is compared against (baseline-profile.ts). Shared by
+// find_gaps, diagnose and compare_executions.
 
 import { buildSpanTree, type SpanNode, type SpanTree } from "../analysis/span-tree.js";
 import { hopOf, learnBaseline, succeeded, type Baseline } from "../analysis/gaps.js";
+import { learnProfile, type BaselineProfile } from "../analysis/baseline-profile.js";
 import { BASELINE_SPAN_LIMIT, LINK_MARGIN_MS, LOOKAHEAD_MS, LOOKBACK_MS, MIN_BASELINE_EXECUTIONS } from "../analysis/defaults.js";
 import type { RootSpan, SpanReader, TimeRange } from "../store/span-table.js";
+import { withLinkedHops } from "./execution-lookup.js";
 
 /**
  * Many executions at once: the roots' traces plus the traces that share their correlation values, in
@@ -29,16 +33,24 @@ export async function loadExecutions(
   return { executions: tree.roots, truncated: loaded.truncated };
 }
 
+/** What healthy looks like for one execution, and what it was learned from. */
+export interface ExecutionBaseline {
+  /** Expected hops and hand-offs; null when fewer than 5 succeeded. */
+  baseline: Baseline | null;
+  /** The full profile (durations, counts, metadata per hop); null when fewer than 5 succeeded. */
+  profile: BaselineProfile | null;
+  /** The successful executions themselves (their roots), oldest first. */
+  executions: SpanNode[];
+  successes: number;
+  window: TimeRange;
+  more: boolean;
+}
+
 /**
  * What successful executions of the same root operation look like, from up to `sample` of them in the
  * 24 h before this execution (itself excluded). Null baseline when fewer than 5 succeeded.
  */
-export async function executionBaseline(
-  spans: SpanReader,
-  tree: SpanTree,
-  sample: number,
-  nowMs: number,
-): Promise<{ baseline: Baseline | null; successes: number; window: TimeRange; more: boolean }> {
+export async function executionBaseline(spans: SpanReader, tree: SpanTree, sample: number, nowMs: number): Promise<ExecutionBaseline> {
   const root = tree.roots[0]!;
   const rootHop = hopOf(root);
   const window = { fromMs: root.span.startMs - LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + LOOKAHEAD_MS) };
@@ -46,10 +58,23 @@ export async function executionBaseline(
   const own = new Set(tree.traceIds);
   const { executions } = await loadExecutions(spans, sampled.roots.filter((r) => !own.has(r.traceId)), window, BASELINE_SPAN_LIMIT);
   const successes = executions.filter((e) => hopOf(e) === rootHop && succeeded(e));
+  const enough = successes.length >= MIN_BASELINE_EXECUTIONS;
   return {
-    baseline: successes.length >= MIN_BASELINE_EXECUTIONS ? learnBaseline(rootHop, successes) : null,
+    baseline: enough ? learnBaseline(rootHop, successes) : null,
+    profile: enough ? learnProfile(rootHop, successes) : null,
+    executions: successes,
     successes: successes.length,
     window,
     more: sampled.more,
   };
+}
+
+/**
+ * One chosen execution as the baseline (compare_executions' baseline_trace_id): its trace and the
+ * hops joined to it by job_id, as a profile of one. Null when it has no spans.
+ */
+export async function chosenBaseline(spans: SpanReader, traceId: string, limit: number): Promise<SpanNode | null> {
+  const loaded = await withLinkedHops(spans, await spans.spansOfTraces([traceId], limit), limit);
+  if (!loaded.spans.length) return null;
+  return buildSpanTree(loaded.spans, { correlationKeys: [...spans.correlationKeys] }).roots[0] ?? null;
 }
