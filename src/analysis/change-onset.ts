@@ -96,8 +96,10 @@ export function valuesToCheck(failures: readonly SampledExecution[], minShare = 
 
 /**
  * The failures' onset against executions of the same operation just before it and just after it:
- * which values appeared with the failures. `before` ends at the onset; `after` starts there. The
- * values checked are those most `failures` carry, or `values` when only their shares are known.
+ * which values appeared with the failures — absent from every success before the onset, first seen
+ * no later than the onset — with the failure rate before the value first appeared and among the
+ * executions carrying it. `before` ends at the onset; `after` starts there. The values checked are
+ * those most `failures` carry, or `values` when only their shares are known.
  */
 export function changeAtOnset(
   input: {
@@ -115,29 +117,32 @@ export function changeAtOnset(
     : valuesToCheck(failures, t.minFailureShare);
   const outcomes: OutcomeValue[] = [];
   const candidates: ChangeCandidate[] = [];
-  if (before.length < t.minBefore) {
-    return { onsetMs, candidates, outcomes, note: `only ${before.length} execution(s) of the operation before the failures began, too few to tell what changed` };
-  }
-  const beforeValues = before.map(valuesOf);
-  const afterValues = after.map(valuesOf);
-  const failuresBefore = before.filter((e) => e.failed).length;
-  const rateBefore = failuresBefore / before.length;
+  const all = [...before, ...after].sort((a, b) => a.startMs - b.startMs).map((e) => ({ e, values: valuesOf(e) }));
+  const failureValues = failures.map((f) => ({ e: f, values: valuesOf(f) }));
+  let unseen = 0;
   for (const c of checked) {
-    const seenBefore = beforeValues.filter((v) => v.get(c.key) === c.value).length;
-    if (seenBefore > 0) continue;
+    const carries = (x: { values: Map<string, string> }) => x.values.get(c.key) === c.value;
+    // A value healthy executions carried before the failures began is no change.
+    if (all.some((x) => carries(x) && !x.e.failed && x.e.startMs < onsetMs)) continue;
     if (c.outcome) {
       outcomes.push({ key: c.key, value: c.value, failureShare: c.share });
       continue;
     }
-    const carrying = after.filter((_, i) => afterValues[i]!.get(c.key) === c.value);
-    const firstSeenMs = Math.min(...[...carrying, ...failures.filter((f) => valuesOf(f).get(c.key) === c.value)].map((e) => e.startMs));
+    const firstSeenMs = Math.min(...[...all, ...failureValues].filter(carries).map((x) => x.e.startMs));
     // It must be there when the failures begin, not arrive after they were already happening.
     if (!Number.isFinite(firstSeenMs) || firstSeenMs > onsetMs + t.slackMs) continue;
-    const rateAfter = carrying.length ? carrying.filter((e) => e.failed).length / carrying.length : 1;
+    const earlier = all.filter((x) => x.e.startMs < firstSeenMs);
+    if (earlier.length < t.minBefore) {
+      unseen++;
+      continue;
+    }
+    const carrying = all.filter((x) => x.e.startMs >= firstSeenMs && carries(x));
+    const rateBefore = earlier.filter((x) => x.e.failed).length / earlier.length;
+    const rateAfter = carrying.length ? carrying.filter((x) => x.e.failed).length / carrying.length : 1;
     if (rateAfter - rateBefore < t.minRateRise) continue;
     const previousCounts = new Map<string, number>();
-    for (const v of beforeValues) {
-      const p = v.get(c.key);
+    for (const x of earlier) {
+      const p = x.values.get(c.key);
       if (p !== undefined) previousCounts.set(p, (previousCounts.get(p) ?? 0) + 1);
     }
     const withKey = [...previousCounts.values()].reduce((a, b) => a + b, 0);
@@ -150,11 +155,11 @@ export function changeAtOnset(
       previous: [...previousCounts.entries()]
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
         .slice(0, 3)
-        .map(([value, n]) => ({ value, share: round(n / before.length, 3) })),
+        .map(([value, n]) => ({ value, share: round(n / earlier.length, 3) })),
       failureRateBefore: round(rateBefore, 3),
       failureRateAfter: round(rateAfter, 3),
       failureShare: c.share,
-      before: before.length,
+      before: earlier.length,
       after: carrying.length,
       changeKey: isChangeKey(c.key),
     });
@@ -166,5 +171,10 @@ export function changeAtOnset(
       b.failureRateAfter - b.failureRateBefore - (a.failureRateAfter - a.failureRateBefore) ||
       a.key.localeCompare(b.key),
   );
-  return { onsetMs, candidates: candidates.slice(0, 5), outcomes: outcomes.slice(0, 5) };
+  return {
+    onsetMs,
+    candidates: candidates.slice(0, 5),
+    outcomes: outcomes.slice(0, 5),
+    ...(unseen && !candidates.length && { note: `${unseen} value(s) the failures carry were already there at the start of the ${all.length} spans read around the onset: what came before is not in the sample` }),
+  };
 }

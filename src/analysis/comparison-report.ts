@@ -240,7 +240,7 @@ export function comparisonSections(c: Comparison): Pick<
 // ---- Rendering: shared lines, then the whole answer.
 
 export function renderDuration(d: DurationRecord, executions: number): string {
-  const base = `p50 ${formatMs(d.p50_ms)}, p95 ${formatMs(d.p95_ms)} over ${executions} successful runs`;
+  const base = `p50 ${formatMs(d.p50_ms)}, p95 ${formatMs(d.p95_ms)} over ${executions} successful run${executions === 1 ? "" : "s"}`;
   switch (d.verdict) {
     case "slow":
       return `SLOW: ${formatMs(d.ms ?? null)} — ${d.ratio ?? "?"}× the usual (${base}), ${formatMs(d.extra_ms)} more`;

@@ -4,7 +4,7 @@
 // repeated operations, metadata that differs, and the first point where it left the usual path.
 
 import { isFailureStatus, knownEndMs } from "./span.js";
-import type { SpanNode, SpanTree } from "./span-tree.js";
+import { subtreeNodes, type SpanNode, type SpanTree } from "./span-tree.js";
 import { hopOf } from "./gaps.js";
 import type { BaselineProfile, HopProfile } from "./baseline-profile.js";
 import { errorSignature } from "./failure-clusters.js";
@@ -32,9 +32,17 @@ export interface ComparisonThresholds {
   expectedShare: number;
   /** A hop or value in less than this share of healthy executions is unusual. */
   rareShare: number;
+  /** Fewer healthy executions than this and durations and counts are not judged (1 when comparing with one chosen execution). */
+  minExecutions: number;
 }
 
-export const DEFAULT_COMPARISON_THRESHOLDS: ComparisonThresholds = { slowFactor: 1.5, minGapMs: MIN_GAP_MS, expectedShare: EXPECTED_HOP_SHARE, rareShare: 0.05 };
+export const DEFAULT_COMPARISON_THRESHOLDS: ComparisonThresholds = {
+  slowFactor: 1.5,
+  minGapMs: MIN_GAP_MS,
+  expectedShare: EXPECTED_HOP_SHARE,
+  rareShare: 0.05,
+  minExecutions: MIN_BASELINE_EXECUTIONS,
+};
 
 export interface DurationVerdict {
   ms: number | null;
@@ -136,12 +144,20 @@ const hopText = (n: SpanNode) => formatHop(n.span.service, n.span.operation);
 const failed = (n: SpanNode) => isFailureStatus(n.span.status);
 const unfinished = (n: SpanNode) => n.flags.includes("unfinished");
 
-/** Enough healthy executions to judge a hop's duration or count against. */
-const judged = (p: HopProfile | undefined): p is HopProfile => p !== undefined && p.executions >= MIN_BASELINE_EXECUTIONS;
 
-export function compareExecution(tree: SpanTree, profile: BaselineProfile, t: ComparisonThresholds = DEFAULT_COMPARISON_THRESHOLDS): Comparison {
+export interface ComparisonOptions {
+  thresholds?: ComparisonThresholds;
+  /** Metadata keys that identify an execution (the correlation keys: job_id): they always differ, so they are never compared. */
+  identityKeys?: readonly string[];
+}
+
+export function compareExecution(tree: SpanTree, profile: BaselineProfile, options: ComparisonOptions = {}): Comparison {
+  const t = options.thresholds ?? DEFAULT_COMPARISON_THRESHOLDS;
+  const identity = new Set(options.identityKeys ?? []);
   const root = tree.roots[0]!;
   const start = tree.startMs;
+  /** Enough healthy executions to judge a hop's duration or count against. */
+  const judged = (p: HopProfile | undefined): p is HopProfile => p !== undefined && p.executions >= t.minExecutions;
   const byHop = new Map<string, SpanNode[]>();
   for (const n of tree.nodes) if (n !== root) byHop.set(hopOf(n), [...(byHop.get(hopOf(n)) ?? []), n]);
 
@@ -197,16 +213,19 @@ export function compareExecution(tree: SpanTree, profile: BaselineProfile, t: Co
   }
   hops.sort((a, b) => (a.offsetMs ?? a.usualOffsetMs ?? 0) - (b.offsetMs ?? b.usualOffsetMs ?? 0) || a.hop.localeCompare(b.hop));
 
-  const repeated = repeatedHops(byHop, profile, isRepeated);
+  const retries = findRetries(tree);
+  // Attempts of a retry (and what runs under them) are shown as retries, not as repeated calls.
+  const inRetry = new Set(retries.flatMap((r) => r.attempts.flatMap((a) => subtreeNodes(a))));
+  const repeated = repeatedHops(new Map([...byHop].filter(([, ns]) => ns.filter((n) => inRetry.has(n)).length < ns.length / 2)), profile, isRepeated);
   return {
     rootHop: profile.rootHop,
     baselineExecutions: profile.executions,
     duration,
     hops,
-    extraTime: duration.verdict === "slow" ? whereTimeWent(tree, byHop, profile, duration, repeated, findRetries(tree), t) : [],
+    extraTime: duration.verdict === "slow" ? whereTimeWent(tree, byHop, profile, duration, repeated, retries, t) : [],
     repeated,
-    metadata: metadataDifferences(root, byHop, profile, t),
-    firstDivergence: firstDivergence(tree, byHop, profile, isRepeated, t),
+    metadata: metadataDifferences(root, byHop, profile, judged, identity, t),
+    firstDivergence: firstDivergence(tree, byHop, profile, isRepeated, judged, t),
     outgoing: { hops: profile.outgoing.filter((o) => o.share >= 0.5).map((o) => o.hop), maxShare: round(profile.outgoing[0]?.share ?? 0, 3) },
     exampleTraceIds: profile.exampleTraceIds,
   };
@@ -220,7 +239,7 @@ function durationVerdict(root: SpanNode, profile: BaselineProfile, t: Comparison
   const ms = durationOf(root);
   const { p50, p95 } = profile.durationMs;
   const base = { ms: ms === null ? null : round(ms), p50Ms: round(p50), p95Ms: round(p95) };
-  if (ms === null || profile.executions < MIN_BASELINE_EXECUTIONS) return { ...base, ratio: null, verdict: "unknown", extraMs: 0 };
+  if (ms === null || profile.executions < t.minExecutions) return { ...base, ratio: null, verdict: "unknown", extraMs: 0 };
   const ratio = p50 > 0 ? round(ms / p50, 2) : null;
   const verdict: DurationVerdictKind =
     ms > Math.max(t.slowFactor * p95, p50 + 2 * t.minGapMs) ? "slow" : ms < 0.5 * p50 && p50 - ms > 2 * t.minGapMs ? "fast" : "usual";
@@ -321,7 +340,14 @@ function whereTimeWent(
 }
 
 /** Metadata this execution carries that healthy ones (nearly) never do, and keys they always carry that it lacks. */
-function metadataDifferences(root: SpanNode, byHop: Map<string, SpanNode[]>, profile: BaselineProfile, t: ComparisonThresholds): MetadataDifference[] {
+function metadataDifferences(
+  root: SpanNode,
+  byHop: Map<string, SpanNode[]>,
+  profile: BaselineProfile,
+  judged: (p: HopProfile | undefined) => p is HopProfile,
+  identity: ReadonlySet<string>,
+  t: ComparisonThresholds,
+): MetadataDifference[] {
   const out: MetadataDifference[] = [];
   const firsts: Array<[string, SpanNode]> = [[hopOf(root), root], ...[...byHop.entries()].map(([h, ns]) => [h, ns[0]!] as [string, SpanNode])];
   for (const [hop, node] of firsts) {
@@ -330,7 +356,7 @@ function metadataDifferences(root: SpanNode, byHop: Map<string, SpanNode[]>, pro
     const here = new Map<string, string>();
     for (const [k, v] of Object.entries(node.span.metadata)) {
       const text = scalarText(v);
-      if (text !== null) here.set(k, text);
+      if (text !== null && !identity.has(k)) here.set(k, text);
     }
     const top = (values: Map<string, number>) =>
       [...values.entries()]
@@ -347,16 +373,25 @@ function metadataDifferences(root: SpanNode, byHop: Map<string, SpanNode[]>, pro
       // A key whose healthy values are mostly distinct (job ids, timestamps) says nothing by differing.
       if (values.size > Math.max(3, 0.5 * carrying)) continue;
       if ((values.get(value) ?? 0) / p.executions >= t.rareShare) continue;
+      // Nor does an id that differs from the healthy ones only in its number (one chosen execution cannot show it is an id).
+      if (idShaped(value, [...values.keys()])) continue;
       out.push({ hop, key, value, baseline: top(values), outcome: isOutcomeKey(key), node });
     }
     for (const [key, values] of p.metadata) {
-      if (here.has(key)) continue;
+      if (here.has(key) || identity.has(key)) continue;
       const carrying = [...values.values()].reduce((a, b) => a + b, 0);
       if (carrying / p.executions < t.expectedShare) continue;
       out.push({ hop, key, value: null, baseline: values.size > Math.max(3, 0.5 * carrying) ? [] : top(values), outcome: isOutcomeKey(key), node });
     }
   }
   return out.sort((a, b) => Number(a.outcome) - Number(b.outcome));
+}
+
+/** A value like job-1761151926484 or a hex id, shaped like every healthy value once numbers and ids are masked. */
+function idShaped(value: string, healthy: readonly string[]): boolean {
+  if (!/\d{6,}|[0-9a-f]{12,}/i.test(value)) return false;
+  const shape = errorSignature(value);
+  return healthy.every((h) => errorSignature(h) === shape);
 }
 
 const DIVERGENCE_ORDER: Record<DivergenceKind, number> = { failed: 0, unfinished: 1, missing_hop: 2, extra_hop: 3, repeated: 4, slow_hop: 5, late_start: 6 };
@@ -367,6 +402,7 @@ function firstDivergence(
   byHop: Map<string, SpanNode[]>,
   profile: BaselineProfile,
   isRepeated: (hop: string, count: number) => boolean,
+  judged: (p: HopProfile | undefined) => p is HopProfile,
   t: ComparisonThresholds,
 ): Divergence | null {
   const start = tree.startMs;

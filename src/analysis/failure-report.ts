@@ -138,7 +138,7 @@ export function renderFailureReport(out: FailureReport, options: { immediateMs: 
     for (const o of c.change_at_onset ?? []) {
       const before = o.previous_values.length ? o.previous_values.map((p) => `${formatDataValue(o.key)}=${formatDataValue(p.value)} ${pct(p.share)}`).join(", ") : `no ${formatDataValue(o.key)}`;
       lines.push(
-        `   appeared when the failures began (a candidate cause, not an outcome): ${formatDataValue(o.key)}=${formatDataValue(o.value)} first seen ${o.first_seen}, on ${pct(o.failure_share)} of failures; the ${o.sample.before} spans before had ${before}; failure rate ${pct(o.failure_rate_before)} before → ${pct(o.failure_rate_after)} with it (${o.sample.after} spans)`,
+        `   appeared with the failures (a candidate cause, not an outcome): ${formatDataValue(o.key)}=${formatDataValue(o.value)} first seen ${o.first_seen}, on no success before and on ${pct(o.failure_share)} of failures; the ${o.sample.before} spans before it had ${before}; failure rate ${pct(o.failure_rate_before)} before → ${pct(o.failure_rate_after)} with it (${o.sample.after} spans)`,
       );
     }
     const jobs = c.example_job_ids.length ? `; job_id ${c.example_job_ids.map((j) => formatDataValue(j)).join(", ")}` : "";

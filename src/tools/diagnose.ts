@@ -84,7 +84,7 @@ export default defineTool({
     const { baseline, profile, executions, successes } = await executionBaseline(spans, tree, input.sample, nowMs);
     if (!baseline) notChecked.push(`Missing hops and slowness: only ${successes} successful execution(s) of this operation in the 24 h before it, too few to learn which hops to expect or how long it usually takes.`);
     const gaps = findGaps(tree, baseline);
-    const comparison = profile ? compareExecution(tree, profile) : null;
+    const comparison = profile ? compareExecution(tree, profile, { identityKeys: spans.correlationKeys }) : null;
     const ownCluster = isFailureStatus(root.span.status) ? await clusterOfExecution(new BaselineQueries(spans), root, executions, { ...settings, nowMs }) : null;
     const onset = ownCluster ? await changeOnsetOf(new ChangeQueries(spans), ownCluster, executions, settings.immediateMs) : null;
     if (ownCluster && !onset) notChecked.push("Change onset: not looked for — every value most of these failures carry was already carried by successful executions before they began.");
