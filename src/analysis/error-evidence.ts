@@ -25,8 +25,8 @@ const CREDENTIALS_TEXT = /unauthori[sz]ed|forbidden|invalid (api[ _-]?)?(token|k
 const TIMEOUT_TEXT = /time[ds]?[ -]?out|deadline exceeded/i;
 const POOL_TEXT = /pool (is )?(exhausted|full|timeout|timed out)|connection pool|queuepool limit|too many (clients|connections)|remaining connection slots|could not (obtain|acquire|get) (a )?connection|timeout (acquiring|waiting for) (a |an idle )?connection|acquire.{0,40}timed? ?out/i;
 const CRASH_TEXT = /panic|exception|traceback|segfault|segmentation fault|crash|fatal|internal server error|null pointer|nil pointer|out of memory|\boom\b|killed|unexpected eof|\beof\b|connection reset|broken pipe/i;
-const CONNECTION_TEXT = /econnrefused|connection refused|could not connect|no route to host|enotfound|getaddrinfo|name resolution|dns|certificate|tls handshake|network is unreachable/i;
-const VALIDATION_TEXT = /invalid|validation|bad request|not found|unprocessable|malformed|missing (field|parameter|argument)|schema/i;
+const CONNECTION_TEXT = /\becon+refused\b|connection refused|could not connect|no route to host|\benotfound\b|getaddrinfo|name resolution|\bdns\b|certificate|tls handshake|network is unreachable/i;
+const VALIDATION_TEXT = /invalid|validation|bad request|not ?found|unprocessable|malformed|missing (field|parameter|argument)|schema/i;
 
 /** A span name that is a wait for a pooled resource: pool.acquire, db.pool.connect, HikariPool.getConnection (not "POST /checkout"). */
 export const POOL_WAIT_NAME = /pool|acquire|getconnection|get_connection|borrow_?connection|wait_for_connection|connection[._-]?checkout|checkout[._-]?connection/i;
