@@ -370,8 +370,10 @@ function metadataDifferences(
         continue;
       }
       const carrying = [...values.values()].reduce((a, b) => a + b, 0);
-      // A key whose healthy values are mostly distinct (job ids, timestamps) says nothing by differing.
+      // A key whose healthy values are mostly distinct (job ids, timestamps) says nothing by differing,
+      // nor one spread thin over many values (a question id among forty): every value of it is rare.
       if (values.size > Math.max(3, 0.5 * carrying)) continue;
+      if (values.size >= 10 && Math.max(...values.values()) / carrying < 0.2) continue;
       if ((values.get(value) ?? 0) / p.executions >= t.rareShare) continue;
       // Nor does an id that differs from the healthy ones only in its number (one chosen execution cannot show it is an id).
       if (idShaped(value, [...values.keys()])) continue;
