@@ -394,6 +394,7 @@ export function diagnose(e: DiagnosisEvidence): Hypothesis[] {
 
   if (!out.length) {
     const ok = !rootFailed && !unfinished.length;
+    const origin = deepest.find((n) => n !== root) ?? deepest[0];
     const missing = comparison?.hops.filter((h) => h.verdict === "missing").map((h) => formatLabel(h.hop)) ?? [];
     const usual = comparison && comparison.duration.verdict !== "unknown"
       ? ` — ${comparison.duration.verdict === "fast" ? "faster than its usual range" : (comparison.duration.ms ?? 0) > comparison.duration.p95Ms ? "above its p95 but not slow" : "within its usual range"} (p50 ${formatMs(comparison.duration.p50Ms)}, p95 ${formatMs(comparison.duration.p95Ms)} over ${comparison.baselineExecutions} successful runs)`
@@ -409,6 +410,8 @@ export function diagnose(e: DiagnosisEvidence): Hypothesis[] {
           : `${hop(root)} ${root.span.status} after ${formatMs(rootDuration)}, but the spans show no pattern this tool recognises (not immediate, no timeout, no missing or lost hop, no concentration).`,
         [spanItem(root), ...deepest.slice(0, 3).map((n) => spanItem(n)), ...sentryItem],
         [
+          // What the deepest failure says it was (a crash, a refused input, a timeout) comes first when it says anything.
+          ...(!ok && origin && errorEvidence(origin.span).kind !== "unknown" ? checksForError(errorEvidence(origin.span).kind, formatDataValue(origin.span.service), at(origin)) : []),
           "Read the error messages of the deepest failing spans and the Sentry event's breadcrumbs.",
           "Check the logs of the service whose span failed first, at that time.",
           ...(e.baselineExecutions < 5 ? ["Collect more successful executions of this operation: there were too few to learn the expected hops."] : []),

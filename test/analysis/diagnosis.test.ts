@@ -271,3 +271,22 @@ describe("diagnose: determinism and shape", () => {
     expect(top!.evidence.find((x) => x.type === "sentry_event")?.id).toBe("e".repeat(32));
   });
 });
+
+describe("diagnose: checks from the failure's own evidence when no pattern holds", () => {
+  it("a slow 500 with a panic leads to the callee's logs, not to credentials", () => {
+    const crashed = [
+      span("r", { trace: "k", start: 0, end: 2400, status: "failed", error: "router returned 500", service: "runner", operation: "execute_question" }),
+      ...success(8).slice(1).map((s) => ({ ...s, traceId: "k", parentSpanId: s.parentSpanId === "ok8-r" ? "r" : s.parentSpanId })),
+    ].map((s) =>
+      s.service === "modal"
+        ? { ...s, status: "error", errorMessage: "500 Internal Server Error: panic: index out of range" }
+        : s.spanId !== "r"
+          ? { ...s, status: "error", errorMessage: "upstream returned 500" }
+          : s,
+    );
+    const ranked = diagnose(evidence(crashed));
+    const checks = ranked.flatMap((h) => h.checks).join(" ");
+    expect(checks).toMatch(/Read modal's logs and error tracker/);
+    expect(checks).not.toMatch(/credentials/);
+  });
+});
