@@ -5,6 +5,7 @@
 // find_gaps, diagnose and compare_executions.
 
 import { buildSpanTree, type SpanNode, type SpanTree } from "../analysis/span-tree.js";
+import type { Span } from "../analysis/span.js";
 import { hopOf, learnBaseline, succeeded, type Baseline } from "../analysis/gaps.js";
 import { learnProfile, type BaselineProfile } from "../analysis/baseline-profile.js";
 import { BASELINE_SPAN_LIMIT, LINK_MARGIN_MS, LOOKAHEAD_MS, LOOKBACK_MS, MIN_BASELINE_EXECUTIONS } from "../analysis/defaults.js";
@@ -26,11 +27,28 @@ export async function loadExecutions(
   const margin = { fromMs: window.fromMs - LINK_MARGIN_MS, toMs: window.toMs + LINK_MARGIN_MS };
   for (const key of spans.correlationKeys) {
     const values = [...new Set(roots.map((r) => r.correlation[key]).filter((v): v is string => !!v))];
-    for (const id of await spans.traceIdsByCorrelationValues(key, values, values.length * 4 + 10, margin)) traceIds.add(id);
+    // No time bound in SQL: with one, Postgres ANDs a bitmap of the whole window to the index lookups
+    // (a window-wide read that grows with the table); traces outside the window are dropped below.
+    for (const id of await spans.traceIdsByCorrelationValues(key, values, values.length * 4 + 10)) traceIds.add(id);
   }
-  const loaded = await spans.spansOfTraces([...traceIds], spanLimit);
-  const tree = buildSpanTree(loaded.spans, { correlationKeys: [...spans.correlationKeys] });
+  const loaded = await spansInChunks(spans, [...traceIds], spanLimit);
+  const inWindow = new Set(loaded.spans.filter((s) => s.startMs >= margin.fromMs && s.startMs <= margin.toMs).map((s) => s.traceId));
+  const tree = buildSpanTree(
+    loaded.spans.filter((s) => inWindow.has(s.traceId)),
+    { correlationKeys: [...spans.correlationKeys] },
+  );
   return { executions: tree.roots, truncated: loaded.truncated };
+}
+
+/** Trace ids per read: Postgres plans one lookup of several hundred ids as a parallel bitmap scan on a large table, chunks of this size as plain index lookups. */
+const TRACES_PER_READ = 200;
+
+async function spansInChunks(spans: SpanReader, traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean }> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < traceIds.length; i += TRACES_PER_READ) chunks.push(traceIds.slice(i, i + TRACES_PER_READ));
+  const parts = await Promise.all(chunks.map((c) => spans.spansOfTraces(c, limit)));
+  const all = parts.flatMap((p) => p.spans);
+  return { spans: all.slice(0, limit), truncated: all.length > limit || parts.some((p) => p.truncated) };
 }
 
 /** What healthy looks like for one execution, and what it was learned from. */
