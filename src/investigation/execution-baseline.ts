@@ -55,7 +55,7 @@ async function spansInChunks(spans: SpanReader, traceIds: readonly string[], lim
 export interface ExecutionBaseline {
   /** Expected hops and hand-offs; null when fewer than 5 succeeded. */
   baseline: Baseline | null;
-  /** The full profile (durations, counts, metadata per hop); null when fewer than 5 succeeded. */
+  /** The full profile (durations, counts, metadata per hop); null when fewer than 5 succeeded or not asked for. */
   profile: BaselineProfile | null;
   /** The successful executions themselves (their roots), oldest first. */
   executions: SpanNode[];
@@ -68,7 +68,13 @@ export interface ExecutionBaseline {
  * What successful executions of the same root operation look like, from up to `sample` of them in the
  * 24 h before this execution (itself excluded). Null baseline when fewer than 5 succeeded.
  */
-export async function executionBaseline(spans: SpanReader, tree: SpanTree, sample: number, nowMs: number): Promise<ExecutionBaseline> {
+export async function executionBaseline(
+  spans: SpanReader,
+  tree: SpanTree,
+  sample: number,
+  nowMs: number,
+  options: { profile: boolean } = { profile: true },
+): Promise<ExecutionBaseline> {
   const root = tree.roots[0]!;
   const rootHop = hopOf(root);
   const window = { fromMs: root.span.startMs - LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + LOOKAHEAD_MS) };
@@ -79,7 +85,8 @@ export async function executionBaseline(spans: SpanReader, tree: SpanTree, sampl
   const enough = successes.length >= MIN_BASELINE_EXECUTIONS;
   return {
     baseline: enough ? learnBaseline(rootHop, successes) : null,
-    profile: enough ? learnProfile(rootHop, successes) : null,
+    // The full profile costs as much CPU as the rest: only for callers that compare against it.
+    profile: enough && options.profile ? learnProfile(rootHop, successes) : null,
     executions: successes,
     successes: successes.length,
     window,

@@ -85,7 +85,7 @@ async function oneExecution(ctx: ToolContext, input: FindGapsInput, t: GapThresh
   const root = tree.roots[0]!;
   const rootHop = hopOf(root);
   const notes: string[] = [];
-  const { baseline, successes, window, more } = await executionBaseline(spans, tree, input.sample, nowMs);
+  const { baseline, successes, window, more } = await executionBaseline(spans, tree, input.sample, nowMs, { profile: false });
   if (!baseline) notes.push(`Only ${successes} successful ${rootHop} execution(s) in the 24 h before this one: too few to learn which hops to expect, so missing hops are not judged.`);
   if (tree.roots.length > 1) notes.push(`The spans form ${tree.roots.length} separate trees; findings are about all of them, expected hops about the first (${rootHop}).`);
   if (found.loaded.truncated) notes.push(`The execution has more spans than TRACE_DOCTOR_MAX_TRACE_SPANS; only the first were read.`);
