@@ -9,7 +9,7 @@ import { applySchema, insertSpans } from "../../src/store/span-writer.js";
 import compareExecutions from "../../src/tools/compare-executions.js";
 import diagnose from "../../src/tools/diagnose.js";
 import listFailedSpans from "../../src/tools/list-failed-spans.js";
-import { allIncidents, INCIDENT_NOW } from "../fixtures/incidents.js";
+import { allIncidents, INCIDENT_NOW, LEDGER_RELEASE_MS } from "../fixtures/incidents.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
 import { connectTools, type ToolClient } from "../support/tool-client.js";
 
@@ -39,6 +39,7 @@ describe.each(await backends())("incidents on $name", ({ open }) => {
     ["search", "upstream_overload"],
     ["pdf", "in_process_failure"],
     ["checkout", "pool_exhaustion"],
+    ["ledger", "bad_change"],
   ])("diagnose %s: %s first, and its healthy neighbour gets no verdict", async (name, kind) => {
     const inc = incidents[name];
     const out = await run({ job_id: inc.jobId });
@@ -55,6 +56,17 @@ describe.each(await backends())("incidents on $name", ({ open }) => {
     expect(out.change_onset).toMatchObject({ located: "read", candidates: expect.arrayContaining([expect.objectContaining({ key: "release", value: "v42", failure_rate_after: 1 })]) });
     expect(out.hypotheses[0]!.summary).toMatch(/release was v41 \(100%\)/);
     expect(out.hypotheses.map((h) => h.kind)).not.toContain("lost_request");
+  });
+
+  it("more failures than diagnose reads: the count is 'at least', and the onset is found by bisection, close to the release", async () => {
+    const out = await run({ job_id: incidents.ledger.jobId });
+    expect(out.change_onset?.located).toBe("bisected");
+    const onset = Date.parse(out.change_onset!.onset);
+    expect(Math.abs(onset - LEDGER_RELEASE_MS)).toBeLessThan(5 * 60_000);
+    expect(out.change_onset!.candidates[0]).toMatchObject({ key: "version", value: "v8", failure_rate_after: 1 });
+    expect(out.hypotheses[0]!.summary).toMatch(/began when version=v8 first appeared.* version was v7 \(100%\) and 0% failed/);
+    const cluster = out.hypotheses[0]!.evidence.find((e) => e.type === "cluster")!;
+    expect(cluster.note).toMatch(/^at least 200 failures like it .* \(sampled: the latest\)/);
   });
 
   it("list_failed_spans files release=v42 as a candidate cause that appeared with the failures, not under 'only in failures'", async () => {
