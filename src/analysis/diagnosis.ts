@@ -175,7 +175,7 @@ export function diagnose(e: DiagnosisEvidence): Hypothesis[] {
     );
   } else if (immediate && downstream.length === 0 && !answered.length) {
     // 1b. Just as fast, but healthy executions make no call out either: the failure is in-process.
-    const origin = deepest[0] ?? root;
+    const origin = deepest.find((n) => n !== root) ?? root;
     const kind = errorEvidence(origin.span).kind;
     const c = comparison ? (comparison.outgoing.maxShare < 0.1 ? 0.75 : 0.55) : 0.45;
     const why = comparison
