@@ -146,7 +146,10 @@ export async function clusterOfExecution(
     samples.operationOutcomes(key, window, OUTCOME_SAMPLE),
   ]);
   if (!read.spans.length) return null;
-  const durations = read.spans.map((s) => knownEndMs(s)).flatMap((e, i) => (e === null ? [] : [e - read.spans[i]!.startMs]));
+  const durations = read.spans.flatMap((s) => {
+    const e = knownEndMs(s);
+    return e === null ? [] : [e - s.startMs];
+  });
   const sorted = [...durations].sort((a, b) => a - b);
   // Interpolated like percentile_cont, so a sampled cluster reads like list_failed_spans' aggregate.
   const q = (p: number) => (sorted.length ? quantile(sorted, p) : null);
@@ -166,7 +169,7 @@ export async function clusterOfExecution(
       p50Ms: stats.p50Ms,
       p95Ms: stats.p95Ms,
       firstSeen: isoTime(firstMs),
-      distinguishing: contrastMetadata(valueCounts(read.spans.map((s) => s.metadata)), read.spans.length, valueCounts(okRoots.map((r) => r.span.metadata)), okRoots.length),
+      distinguishing: contrastMetadata(metadataValueCounts(read.spans.map((s) => s.metadata)), read.spans.length, metadataValueCounts(okRoots.map((r) => r.span.metadata)), okRoots.length),
       operationTotal: outcomes.total,
       operationFailed: outcomes.failed,
       exampleTraceIds: [...new Set(read.spans.map((s) => s.traceId))].slice(0, 3),
@@ -180,7 +183,8 @@ export function sampledFailures(spans: readonly Span[]): SampledExecution[] {
   return spans.map((s) => ({ startMs: s.startMs, failed: true, metadata: s.metadata, traceId: s.traceId }));
 }
 
-function valueCounts(metadata: ReadonlyArray<Record<string, unknown>>): ValueCounts {
+/** Scalar metadata values counted per key, as the SQL contrast counts them. */
+function metadataValueCounts(metadata: ReadonlyArray<Record<string, unknown>>): ValueCounts {
   const out: ValueCounts = new Map();
   for (const m of metadata) {
     for (const [k, v] of Object.entries(m)) {
