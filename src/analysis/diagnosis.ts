@@ -219,7 +219,7 @@ export function diagnose(e: DiagnosisEvidence): Hypothesis[] {
           who.span.errorMessage ? ` with ${JSON.stringify(who.span.errorMessage.slice(0, 120))}` : ""
         }, and the failure travelled back up in ${formatMs(rootDuration)}.`,
         [...deepestRefusal.map((n) => spanItem(n)), spanItem(root), ...sentryItem],
-        refusalChecks(errorEvidence(who.span).kind, who.span.service, at(who)),
+        refusalChecks(errorEvidence(who.span).kind, formatDataValue(who.span.service), at(who)),
       ),
     );
   } else if (rootFailed && answered.length && !downstream.length && rootDuration !== null && rootDuration < 1000 && errorEvidence(answered[0]!.span).kind !== "overload") {
@@ -227,7 +227,7 @@ export function diagnose(e: DiagnosisEvidence): Hypothesis[] {
     const who = answered[0]!;
     const status = httpStatusOf(who.span)!;
     const target = cut[0]?.missing?.[0] ?? comparison?.outgoing.hops[0];
-    const svc = target ? target.split(".")[0]! : "the callee";
+    const svc = target ? formatDataValue(target.split(".")[0]!) : "the callee";
     out.push(
       hypothesis(
         "downstream_rejected",
@@ -585,7 +585,7 @@ function handledError(roles: FailingSpan[], root: SpanNode, sentryItem: Evidence
     "handled_error",
     c,
     `${hop(root)} succeeded, but ${roles.length} span(s) failed inside it: ${shown.map((r) => r.sentence).join(" ")}${roles.length > shown.length ? ` (+${roles.length - shown.length} more)` : ""}`,
-    [...roles.slice(0, 6).map((r) => spanItem(r.node, `${r.role}: ${hop(r.node)} ${r.node.span.status}${r.absorbedBy ? ` — absorbed by #${r.absorbedBy.span.spanId}` : ""}`)), spanItem(root), ...sentryItem],
+    [...roles.slice(0, 6).map((r) => spanItem(r.node, `${r.role}: ${hop(r.node)} ${r.node.span.status}${r.absorbedBy ? ` — absorbed by #${formatDataValue(r.absorbedBy.span.spanId)}` : ""}`)), spanItem(root), ...sentryItem],
     [
       ...(kind !== "unknown" ? checksForError(kind, formatDataValue(first.span.service), iso(first.span.startMs)).slice(0, 2) : [`Read ${formatDataValue(first.span.service)}'s logs for these errors at ${iso(first.span.startMs)}: a failure absorbed now becomes an outage when retries or fallbacks run out.`]),
       "Check the execution's result is complete: a handled error may have degraded it (a fallback answer, a skipped step).",

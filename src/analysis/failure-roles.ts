@@ -7,7 +7,7 @@ import { knownEndMs } from "./span.js";
 import type { SpanNode, SpanTree } from "./span-tree.js";
 import { failedNode, type RetrySequence } from "./retries.js";
 import { hopOf } from "./gaps.js";
-import { formatHop, formatMs, quoteData } from "./format.js";
+import { formatDataValue, formatHop, formatMs, quoteData } from "./format.js";
 
 export const FAILURE_ROLES = ["cause", "propagated", "retried", "fallback", "handled"] as const;
 export type FailureRole = (typeof FAILURE_ROLES)[number];
@@ -74,8 +74,8 @@ export function explainFailingSpans(tree: SpanTree, retries: readonly RetrySeque
             ? ", and is the root: the execution failed"
             : `, and passes it up to ${hop(top)}`
           : chainEnd === "retried"
-            ? `; a later attempt ${formatHop(retry!.span.service, retry!.span.operation)} #${retry!.span.spanId} succeeded`
-            : `; ${hop(top.parent!)} #${top.parent!.span.spanId} succeeded anyway`;
+            ? `; a later attempt ${formatHop(retry!.span.service, retry!.span.operation)} #${formatDataValue(retry!.span.spanId)} succeeded`
+            : `; ${hop(top.parent!)} #${formatDataValue(top.parent!.span.spanId)} succeeded anyway`;
       out.push({ ...base, role: "propagated", absorbedBy: chainEnd === "root" ? null : (retry ?? top.parent), sentence: `${hop(n)} ${outcomeOf(n)}: it reports the failure of ${below} below it${tail}.` });
       continue;
     }
@@ -93,7 +93,7 @@ export function explainFailingSpans(tree: SpanTree, retries: readonly RetrySeque
         ...base,
         role: seq2.targetsDiffer ? "fallback" : "retried",
         absorbedBy: retry,
-        sentence: `${hop(n)}${which} ${outcomeOf(n)}: handled — the caller ${how}, and attempt ${seq2.attempts.length} #${retry!.span.spanId} succeeded${
+        sentence: `${hop(n)}${which} ${outcomeOf(n)}: handled — the caller ${how}, and attempt ${seq2.attempts.length} #${formatDataValue(retry!.span.spanId)} succeeded${
           top === n ? ` ${formatMs(Math.max(0, wait))} after this one ended` : ` (the failure reached ${hop(top)}, which was retried)`
         }.`,
       });
@@ -108,7 +108,7 @@ export function explainFailingSpans(tree: SpanTree, retries: readonly RetrySeque
         ...base,
         role: "fallback",
         absorbedBy: fallback,
-        sentence: `${hop(n)}${which} ${outcomeOf(n)}: absorbed by a fallback — ${hop(fallback)} #${fallback.span.spanId} ran instead and succeeded, and ${hop(caller)} succeeded.`,
+        sentence: `${hop(n)}${which} ${outcomeOf(n)}: absorbed by a fallback — ${hop(fallback)} #${formatDataValue(fallback.span.spanId)} ran instead and succeeded, and ${hop(caller)} succeeded.`,
       });
       continue;
     }
@@ -116,7 +116,7 @@ export function explainFailingSpans(tree: SpanTree, retries: readonly RetrySeque
       ...base,
       role: "handled",
       absorbedBy: caller,
-      sentence: `${hop(n)}${which} ${outcomeOf(n)}: handled — ${hop(caller)} #${caller.span.spanId} went on and succeeded, so the error was caught and ignored or worked around (check its result is complete).`,
+      sentence: `${hop(n)}${which} ${outcomeOf(n)}: handled — ${hop(caller)} #${formatDataValue(caller.span.spanId)} went on and succeeded, so the error was caught and ignored or worked around (check its result is complete).`,
     });
   }
   // Causes first, then what was absorbed, then what only passed a failure on.
