@@ -53,7 +53,7 @@ export type FindGapsInput = z.infer<typeof findGapsInput>;
 const description = `Find where time or hops went missing.
 With a trace_id or job_id (one execution): hops that successful executions of the same root operation always have but this one lacks (e.g. "router.inference_request is missing … the request most likely never reached router"), slow hand-offs between services compared with the same edge in successful executions, idle time between sequential spans, untraced time inside a span, orphans, spans that never finished, and clock skew — each finding with its span ids, offset, size, severity and one plain sentence; plus every cross-service hand-off with its delay.
 Without an id (aggregate view over a window, default the last 24 h): hand-off delay p50/p95/max per service edge with the worst traces, and how often each expected hop is missing, over a sample of recent executions.
-Hops in other trace ids that share the job_id are joined in, since not every service propagates trace_id. Use after get_trace (to see the tree) or list_failed_spans (to pick a failing job).`;
+Hops in other trace ids that share the job_id are joined in, since not every service propagates trace_id. Use after get_trace (to see the tree) or list_failed_spans (to pick a failing job); for how long each hop took against healthy runs (slowness, N+1, metadata that differs) use compare_executions.`;
 
 const MAX_FINDINGS = 30;
 
