@@ -34,6 +34,10 @@ export const EXPECTED_HOP_SHARE = 0.9;
 export const CONTRAST_SAMPLE = 2000;
 /** Clusters whose metadata is contrasted with successes (one bounded query each). */
 export const CONTRASTED_CLUSTERS = 5;
+/** diagnose reads at most this many of the latest failures of an execution's cluster; more, and its count is "at least". */
+export const CLUSTER_SAMPLE = 200;
+/** diagnose's success rate of an operation is over at most this many of its latest spans. */
+export const OUTCOME_SAMPLE = 1000;
 
 /** A job_id lookup joins at most this many traces (the most recent). */
 export const MAX_TRACES_PER_JOB = 20;

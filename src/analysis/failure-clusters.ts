@@ -55,7 +55,8 @@ export function durationShape(stats: DurationStats, status: string, t: ShapeThre
 export function shapeSentence(shape: DurationShape, stats: DurationStats, t: ShapeThresholds): string {
   switch (shape) {
     case "immediate":
-      return `immediate: 95% end within ${Math.round(stats.p95Ms!)} ms, under ${t.immediateMs} ms — too fast for a network round trip, so the request most likely never left or was refused at once`;
+      // Whether the operation calls out is not known from failures alone: both readings are said.
+      return `immediate: 95% end within ${Math.round(stats.p95Ms!)} ms, under ${t.immediateMs} ms — too fast for a network round trip: if the operation calls another service, the request most likely never left or was refused at once; if its work is in-process, it failed before doing it`;
     case "timeout-like":
       return `timeout-like: they pile up at ~${Math.round(stats.p50Ms!)} ms (p5–p95 within ${Math.round(stats.p95Ms! - stats.p05Ms!)} ms), the mark of a configured limit`;
     case "spread":

@@ -14,6 +14,18 @@ const distinguishing = z.object({
   successes: z.number(),
 });
 
+/** A value only failures carry that first appeared when they began: a candidate cause (change onset). */
+const changeAtOnset = z.object({
+  key: z.string(),
+  value: z.string(),
+  first_seen: z.string(),
+  previous_values: z.array(z.object({ value: z.string(), share: z.number() })).describe("The key's values in the spans just before the failures began; empty when the key is new."),
+  failure_rate_before: z.number(),
+  failure_rate_after: z.number().describe("Among the spans carrying the value after it appeared."),
+  failure_share: z.number(),
+  sample: z.object({ before: z.number(), after: z.number() }),
+});
+
 export const failureReportSchema = z.object({
   window: z.object({ since: z.string(), until: z.string() }),
   filters: z.record(z.string(), z.unknown()),
@@ -37,6 +49,7 @@ export const failureReportSchema = z.object({
       operation_success_rate: z.number().optional(),
       distinguishing: z.array(distinguishing).optional(),
       contrast_sample: z.object({ failures: z.number(), successes: z.number() }).optional(),
+      change_at_onset: z.array(changeAtOnset).optional().describe("Values in `distinguishing` that only failures carry and that first appeared when the failures began: candidate causes, not outcomes."),
       example_trace_ids: z.array(z.string()),
       example_job_ids: z.array(z.string()),
     }),
@@ -103,7 +116,9 @@ export function renderFailureReport(out: FailureReport, options: { immediateMs: 
     if (c.distinguishing?.length) {
       const sample = c.contrast_sample ? ` (latest ${c.contrast_sample.failures} failures vs ${c.contrast_sample.successes} successes)` : "";
       const conditions = c.distinguishing.filter((v) => v.success_share > 0);
-      const onlyFailures = c.distinguishing.filter((v) => v.success_share === 0);
+      // A value that appeared when the failures began is a candidate cause: it gets its own line below.
+      const atOnset = new Set((c.change_at_onset ?? []).map((o) => `${o.key}\u0000${o.value}`));
+      const onlyFailures = c.distinguishing.filter((v) => v.success_share === 0 && !atOnset.has(`${v.key}\u0000${v.value}`));
       const parts = conditions.map(
         (v, j) => `${formatDataValue(v.key)}=${formatDataValue(v.value)} in ${pct(v.failure_share)}${j === 0 ? " of failures" : ""} vs ${pct(v.success_share)}${j === 0 ? " of successes" : ""}`,
       );
@@ -112,12 +127,18 @@ export function renderFailureReport(out: FailureReport, options: { immediateMs: 
           `only in failures (often an outcome, not a cause): ${onlyFailures.map((v) => `${formatDataValue(v.key)}=${formatDataValue(v.value)} ${pct(v.failure_share)}`).join(", ")}`,
         );
       }
-      lines.push(`   sets it apart${sample}: ${parts.join("; ")}`);
+      if (parts.length) lines.push(`   sets it apart${sample}: ${parts.join("; ")}`);
     } else if (c.contrast_sample) {
       lines.push(
         c.contrast_sample.successes === 0
           ? `   no successes of this operation in scope to compare with`
           : `   no metadata value sets these failures apart from ${c.contrast_sample.successes} successes`,
+      );
+    }
+    for (const o of c.change_at_onset ?? []) {
+      const before = o.previous_values.length ? o.previous_values.map((p) => `${formatDataValue(o.key)}=${formatDataValue(p.value)} ${pct(p.share)}`).join(", ") : `no ${formatDataValue(o.key)}`;
+      lines.push(
+        `   appeared with the failures (a candidate cause, not an outcome): ${formatDataValue(o.key)}=${formatDataValue(o.value)} first seen ${o.first_seen}, on no success before and on ${pct(o.failure_share)} of failures; the ${o.sample.before} spans before it had ${before}; failure rate ${pct(o.failure_rate_before)} before → ${pct(o.failure_rate_after)} with it (${o.sample.after} spans)`,
       );
     }
     const jobs = c.example_job_ids.length ? `; job_id ${c.example_job_ids.map((j) => formatDataValue(j)).join(", ")}` : "";

@@ -7,6 +7,7 @@ import { hopName, isFailureStatus, knownEndMs } from "./span.js";
 import { subtreeNodes, type SpanNode, type SpanTree } from "./span-tree.js";
 import { isAsynchronousChild } from "./critical-path.js";
 import { formatHop, formatLabel, formatMs, round } from "./format.js";
+import { quantile } from "./quantile.js";
 
 export const GAP_KINDS = [
   "missing_hop",
@@ -78,14 +79,6 @@ export interface EdgeStats {
   p95Ms: number;
   maxMs: number;
   worst: Handoff[];
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (!sorted.length) return 0;
-  const i = (sorted.length - 1) * q;
-  const lo = Math.floor(i);
-  const hi = Math.ceil(i);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (i - lo);
 }
 
 export function edgeStats(handoffs: Handoff[], worst = 3): EdgeStats[] {

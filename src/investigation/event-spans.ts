@@ -40,7 +40,8 @@ export async function spansOfEvent(
       else notes.push(`No span has ${c.key} = ${c.value} (from ${c.from}).`);
       for (const id of ids) traceIds.add(id);
     }
-    if (!summary?.trace_id && !values.length) notes.push("The event carries no trace id and no correlation value, so no span could be joined.");
+    if (!summary && !values.length) notes.push("There is no event, so no span could be joined by its trace id or correlation values.");
+    else if (!summary?.trace_id && !values.length) notes.push("The event carries no trace id and no correlation value, so no span could be joined.");
     if (!traceIds.size) return { matched_by: matchedBy, trace_ids: [], rows: [], total: 0, truncated: false, notes };
     const loaded = await spans.spansOfTraces([...traceIds], maxTraceSpans);
     const firstStart = new Map<string, number>();

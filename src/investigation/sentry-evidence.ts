@@ -2,6 +2,7 @@
 // a job (to cite), boiled down to its id and its execution context, through the one issue resolver.
 
 import type { SentryEvidence } from "../analysis/diagnosis.js";
+import { quoteData } from "../analysis/format.js";
 import { NotConfiguredError, NotFoundError, TraceDoctorError } from "../errors.js";
 import { summariseEvent, type EventSummary } from "../sentry/event-summary.js";
 import { resolveIssue, type IssueLookup } from "../sentry/issue-resolver.js";
@@ -29,9 +30,14 @@ export async function eventEvidence(
   keys: { correlationKeys: readonly string[]; jobTagKeys: readonly string[] },
 ): Promise<EventEvidence> {
   const found = await resolveIssue(sentry, lookup, { jobTagKeys: keys.jobTagKeys, others: 0 });
+  const label = found.issue.shortId ?? (found.lookup.by === "short_id" ? found.lookup.value : found.issue.id);
+  if (!found.event) {
+    throw new NotFoundError(
+      `Sentry issue ${label}${found.issue.title ? ` (${quoteData(found.issue.title, 120)})` : ""} has no event to diagnose from — ${found.noEvent ?? "Sentry gave none."} Without an event there is no job id or trace id to find its spans by: call sentry_issue_context for the issue itself, or diagnose by job_id or trace_id.`,
+    );
+  }
   const summary = summariseEvent(found.event, { maxBreadcrumbs: 0, maxFrames: 0, correlationKeys: keys.correlationKeys });
   const context = summary.contexts.execution ?? Object.values(summary.contexts)[0] ?? {};
-  const label = found.issue.shortId ?? (found.lookup.by === "short_id" ? found.lookup.value : found.issue.id);
   const jobId = summary.correlation.find((c) => c.key === keys.correlationKeys[0])?.value ?? summary.tags.find((t) => keys.jobTagKeys.includes(t.key))?.value;
   return {
     evidence: { issue: label, eventId: summary.event_id, context },

@@ -1,10 +1,11 @@
 // The one way from what a user has — an issue id, short id or URL, an event id, a trace id or a job
 // id — to a Sentry issue and one of its events. sentry_issue_context and diagnose both resolve here,
-// with one quoting of search values.
+// with one quoting of search values. An issue whose event cannot be fetched (a feedback issue, events
+// past retention) still resolves: the event is null and the reason is said.
 
 import { InputError, NotFoundError } from "../errors.js";
 import { normaliseEventId, parseIssueReference } from "./issue-reference.js";
-import type { EventChoice, SentryIssues } from "./sentry-client.js";
+import { SentryApiError, type EventChoice, type SentryIssues } from "./sentry-client.js";
 import type { SentryEvent, SentryIssue } from "./sentry-schemas.js";
 
 export interface IssueLookup {
@@ -18,7 +19,9 @@ export type LookupKind = "issue_id" | "short_id" | "url" | "event_id" | "trace_i
 
 export interface ResolvedIssue {
   issue: SentryIssue;
-  event: SentryEvent;
+  /** Null when Sentry gives no event for the issue; `noEvent` says why. */
+  event: SentryEvent | null;
+  noEvent?: string;
   /** Which event was taken: recommended, latest, oldest or an event id. */
   eventChoice: string;
   lookup: { by: LookupKind; value: string; query?: string };
@@ -86,8 +89,8 @@ export async function resolveIssue(sentry: SentryIssues, lookup: IssueLookup, op
     }
     issue ??= await sentry.getIssue(issueId, org);
     const which = ref.kind === "url" && ref.eventId && !explicitEvent ? ref.eventId : choice;
-    const event = await sentry.getIssueEvent(issueId, which, org);
-    return { issue, event, eventChoice: which, lookup: { by: ref.kind, value: lookup.issue! }, others: [], more: false, org };
+    const event = await eventOf(sentry, issue, issueId, which, org);
+    return { issue, ...event, eventChoice: which, lookup: { by: ref.kind, value: lookup.issue! }, others: [], more: false, org };
   }
   if (kind === "event_id") {
     const id = normaliseEventId(lookup.event_id!);
@@ -104,17 +107,13 @@ export async function resolveIssue(sentry: SentryIssues, lookup: IssueLookup, op
     const { issues, more } = await sentry.searchIssues(query, wanted + 1);
     if (!issues.length) continue;
     const [issue, ...others] = issues;
-    let event: SentryEvent | null = null;
     let eventChoice: string = choice;
     if (!explicitEvent) {
       const [id] = await sentry.findIssueEvents(issue!.id, query, 1);
-      if (id) {
-        event = await sentry.getIssueEvent(issue!.id, id);
-        eventChoice = id;
-      }
+      if (id) eventChoice = id;
     }
-    event ??= await sentry.getIssueEvent(issue!.id, choice);
-    return { issue: issue!, event, eventChoice, lookup: { by, value, query }, others: others.slice(0, wanted), more: more || others.length > wanted, org: sentry.org };
+    const event = await eventOf(sentry, issue!, issue!.id, eventChoice, sentry.org);
+    return { issue: issue!, ...event, eventChoice, lookup: { by, value, query }, others: others.slice(0, wanted), more: more || others.length > wanted, org: sentry.org };
   }
   throw new NotFoundError(
     `No Sentry issue in ${sentry.org} matches ${queries.map((q) => JSON.stringify(q)).join(" or ")} (last 14 days). ${
@@ -128,4 +127,25 @@ async function byEventId(sentry: SentryIssues, eventId: string): Promise<Resolve
   const issue = await sentry.getIssue(r.issueId);
   const event = r.event ?? (await sentry.getIssueEvent(r.issueId, eventId));
   return { issue, event, eventChoice: eventId, lookup: { by: "event_id", value: eventId }, others: [], more: false, org: sentry.org };
+}
+
+/** The issue's event, or why Sentry gave none: what Sentry refuses here is said, not thrown, since the issue itself was read. */
+async function eventOf(sentry: SentryIssues, issue: SentryIssue, issueId: string, which: EventChoice, org: string): Promise<{ event: SentryEvent | null; noEvent?: string }> {
+  try {
+    return { event: await sentry.getIssueEvent(issueId, which, org) };
+  } catch (err) {
+    if (!(err instanceof SentryApiError)) throw err;
+    return { event: null, noEvent: noEventReason(err, issue, which) };
+  }
+}
+
+function noEventReason(err: SentryApiError, issue: SentryIssue, which: EventChoice): string {
+  const kinds = [issue.issueCategory, issue.issueType, issue.type].map((v) => (typeof v === "string" ? v.toLowerCase() : ""));
+  const special = SPECIAL_EVENTS.has(which);
+  if (err.kind !== "not_found") return `Sentry would not give ${special ? `its ${which} event` : `event ${which}`}: ${err.message}`;
+  const missing = special ? `Sentry has no ${which} event for it (404)` : `Sentry has no event ${which} in it (404)`;
+  if (kinds.includes("feedback")) {
+    return `${missing}: it is a user feedback issue, which keeps the feedback itself, not an error event with tags, contexts, an exception or breadcrumbs. Read the feedback in Sentry${issue.permalink ? ` (${issue.permalink})` : ""}.`;
+  }
+  return `${missing}: its events may be past the retention period or deleted, or this kind of issue (${kinds.find(Boolean) || "unknown"}) keeps none${special ? "" : "; check the event id"}.`;
 }

@@ -1,21 +1,30 @@
 // diagnose: the whole triage in one deterministic call, for scripts and for models that should not
-// need six calls. It gathers the evidence with the same code as the four tools (the trace, its gaps
-// against successful executions, its failure cluster, the Sentry event) and ranks hypotheses.
+// need six calls. It gathers the evidence with the same code as the other tools (the trace, its gaps
+// and its comparison against successful executions, its failure cluster and what appeared when that
+// cluster began, the Sentry event) and ranks hypotheses. Every read is bounded: the execution, a
+// sample of healthy executions, and the latest failures of its cluster — nothing window-wide.
 
 import { z } from "zod";
 import { buildSpanTree } from "../analysis/span-tree.js";
 import { findGaps } from "../analysis/gaps.js";
-import { diagnose, type SentryEvidence } from "../analysis/diagnosis.js";
+import { diagnose, failingSpansOf, type SentryEvidence } from "../analysis/diagnosis.js";
 import { diagnosisReportSchema, renderDiagnosis, type DiagnosisReport } from "../analysis/diagnosis-report.js";
+import { compareExecution } from "../analysis/comparison.js";
+import { divergenceRecord, durationRecord, failingSpanRecords, retryRecords, timeRecords } from "../analysis/comparison-report.js";
+import { valuesToCheck, type ChangeOnset } from "../analysis/change-onset.js";
 import { BASELINE_SAMPLE, MAX_SAMPLE, MIN_SAMPLE } from "../analysis/defaults.js";
+import { scalarText } from "../analysis/metadata-keys.js";
 import { hopName, isFailureStatus, knownEndMs } from "../analysis/span.js";
+import type { SpanNode } from "../analysis/span-tree.js";
 import { isoTime, round } from "../analysis/format.js";
 import { InputError } from "../errors.js";
+import { onsetOfCluster } from "../investigation/change-onset.js";
 import { executionBaseline } from "../investigation/execution-baseline.js";
 import { findExecution } from "../investigation/execution-lookup.js";
-import { clusterOfExecution } from "../investigation/failure-clusters.js";
+import { clusterOfExecution, sampledFailures, type ExecutionCluster } from "../investigation/failure-clusters.js";
 import { eventEvidence, eventOfJob, sentryNotConfigured } from "../investigation/sentry-evidence.js";
-import { FailureQueries } from "../store/failure-queries.js";
+import { BaselineQueries } from "../store/baseline-queries.js";
+import { ChangeQueries } from "../store/change-queries.js";
 import { defineTool, READ_ONLY_OPEN_WORLD } from "./tool-definition.js";
 
 export const diagnoseInput = z.object({
@@ -32,9 +41,9 @@ export const diagnoseInput = z.object({
 });
 export type DiagnoseInput = z.infer<typeof diagnoseInput>;
 
-const description = `Diagnose one failed execution in a single call: give a job_id, a trace_id or a Sentry issue.
-It gathers the evidence the other tools would (the trace tree; hops missing compared with successful executions; slow hand-offs; the failure cluster the execution belongs to and the metadata values that set it apart; the Sentry event when Sentry is configured) and returns ranked hypotheses, each with a stable kind — immediate_caller_failure, downstream_rejected, timeout, localized_outage, lost_request, slow_handoff, insufficient_evidence — a confidence, the span/trace/Sentry event ids behind it and the checks that would confirm or refute it. Several can hold at once. It says what it could not check.
-Use it first for "why did this job fail?"; then verify the top hypothesis with get_trace, find_gaps, list_failed_spans or sentry_issue_context.`;
+const description = `Diagnose one execution in a single call: give a job_id, a trace_id or a Sentry issue.
+It gathers the evidence the other tools would (the trace tree; hops missing compared with successful executions; slow hand-offs; the execution against healthy runs of the same root operation — how much slower, where the time went, the first point it diverged; retries; the failure cluster it belongs to, the metadata values that set it apart and what appeared when it began; the Sentry event when Sentry is configured) and returns ranked hypotheses, each with a stable kind — immediate_caller_failure, in_process_failure, downstream_rejected, upstream_overload, timeout, pool_exhaustion, bad_change, localized_outage, lost_request, slow_handoff, latency_regression, handled_error, insufficient_evidence — a confidence, the span/trace/Sentry event ids behind it and checks chosen from the failure's own evidence (status codes, error text, waits). Every failing span is listed with its role (cause, propagated, retried, fallback, handled). Several hypotheses can hold at once; it says what it could not check.
+Use it first for "why did this job fail?" or "why was this one slow?"; then verify the top hypothesis with get_trace, compare_executions, find_gaps, list_failed_spans or sentry_issue_context.`;
 
 export default defineTool({
   name: "diagnose",
@@ -72,19 +81,23 @@ export default defineTool({
     const root = tree.roots[0]!;
     const job = jobId ?? (root.span.metadata[spans.correlationKeys[0]!] as string | undefined);
 
-    const { baseline, successes } = await executionBaseline(spans, tree, input.sample, nowMs);
-    if (!baseline) notChecked.push(`Missing hops: only ${successes} successful execution(s) of this operation in the 24 h before it, too few to learn which hops to expect.`);
+    const { baseline, profile, executions, successes } = await executionBaseline(spans, tree, input.sample, nowMs);
+    if (!baseline) notChecked.push(`Missing hops and slowness: only ${successes} successful execution(s) of this operation in the 24 h before it, too few to learn which hops to expect or how long it usually takes.`);
     const gaps = findGaps(tree, baseline);
-    const cluster = isFailureStatus(root.span.status)
-      ? await clusterOfExecution(new FailureQueries(spans), root, { ...settings, correlationKey: spans.correlationKeys[0]!, nowMs })
-      : null;
+    const comparison = profile ? compareExecution(tree, profile, { identityKeys: spans.correlationKeys }) : null;
+    const ownCluster = isFailureStatus(root.span.status) ? await clusterOfExecution(new BaselineQueries(spans), root, executions, { ...settings, nowMs }) : null;
+    const onset = ownCluster ? await changeOnsetOf(new ChangeQueries(spans), ownCluster, executions, settings.immediateMs) : null;
+    if (ownCluster && !onset) notChecked.push("Change onset: not looked for — every value most of these failures carry was already carried by successful executions before they began.");
 
     if (!sentry) {
       if (!ctx.sentry.client) notChecked.push(`Sentry: not configured (${ctx.sentry.missing.join(", ")} missing).`);
       else if (job) sentry = await eventOfJob(ctx.sentry.client, job, keys, notChecked);
     }
 
-    const hypotheses = diagnose({ tree, gaps, baselineExecutions: baseline?.executions ?? 0, immediateMs: settings.immediateMs, cluster, sentry, notChecked });
+    const cluster = ownCluster?.cluster ?? null;
+    const hypotheses = diagnose({ tree, gaps, baselineExecutions: baseline?.executions ?? 0, immediateMs: settings.immediateMs, cluster, sentry, notChecked, comparison, onset });
+    const { roles, retries } = failingSpansOf(tree);
+    const divergence = comparison ? divergenceRecord(comparison) : undefined;
     const end = knownEndMs(root.span);
     const output: DiagnosisReport = {
       subject: { by: given[0]!, value: (input.job_id ?? input.trace_id ?? input.issue)!, ...(job ? { job_id: job } : {}) },
@@ -99,6 +112,26 @@ export default defineTool({
       },
       hypotheses,
       root_cause: hypotheses[0]!.summary,
+      failing_spans: failingSpanRecords(roles),
+      failing_spans_total: roles.length,
+      retries: retryRecords(retries),
+      ...(comparison && {
+        comparison: {
+          baseline_executions: comparison.baselineExecutions,
+          duration: durationRecord(comparison),
+          ...(divergence && { first_divergence: divergence }),
+          where_time_went: timeRecords(comparison),
+        },
+      }),
+      ...(onset && {
+        change_onset: {
+          onset: isoTime(onset.onsetMs),
+          located: onset.located,
+          candidates: onset.candidates.map((c) => ({ key: c.key, value: c.value, first_seen: isoTime(c.firstSeenMs), failure_rate_before: c.failureRateBefore, failure_rate_after: c.failureRateAfter })),
+          outcomes: onset.outcomes.map((o) => ({ key: o.key, value: o.value, failure_share: o.failureShare })),
+          ...(onset.note && { note: onset.note }),
+        },
+      }),
       not_checked: notChecked,
       baseline_executions: baseline?.executions ?? 0,
     };
@@ -106,3 +139,20 @@ export default defineTool({
   },
   render: (output) => renderDiagnosis(output),
 });
+
+/**
+ * What appeared when the execution's cluster began. The reads are skipped when every value most of its
+ * failures carry was already carried by a healthy execution that started before the first failure read.
+ */
+async function changeOnsetOf(
+  changes: ChangeQueries,
+  cluster: ExecutionCluster,
+  healthy: readonly SpanNode[],
+  immediateMs: number,
+): Promise<(ChangeOnset & { located: "read" | "bisected" }) | null> {
+  const failures = sampledFailures(cluster.failures);
+  const earliestMs = Math.min(...failures.map((f) => f.startMs));
+  const seenBefore = (key: string, value: string) => healthy.some((h) => h.span.startMs < earliestMs && scalarText(h.span.metadata[key]) === value);
+  if (!valuesToCheck(failures).some((v) => !v.outcome && !seenBefore(v.key, v.value))) return null;
+  return onsetOfCluster(changes, { cluster: cluster.key, window: cluster.window, earliestMs, sampled: cluster.full, failures, immediateMs });
+}

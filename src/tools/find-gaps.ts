@@ -53,7 +53,7 @@ export type FindGapsInput = z.infer<typeof findGapsInput>;
 const description = `Find where time or hops went missing.
 With a trace_id or job_id (one execution): hops that successful executions of the same root operation always have but this one lacks (e.g. "router.inference_request is missing … the request most likely never reached router"), slow hand-offs between services compared with the same edge in successful executions, idle time between sequential spans, untraced time inside a span, orphans, spans that never finished, and clock skew — each finding with its span ids, offset, size, severity and one plain sentence; plus every cross-service hand-off with its delay.
 Without an id (aggregate view over a window, default the last 24 h): hand-off delay p50/p95/max per service edge with the worst traces, and how often each expected hop is missing, over a sample of recent executions.
-Hops in other trace ids that share the job_id are joined in, since not every service propagates trace_id. Use after get_trace (to see the tree) or list_failed_spans (to pick a failing job).`;
+Hops in other trace ids that share the job_id are joined in, since not every service propagates trace_id. Use after get_trace (to see the tree) or list_failed_spans (to pick a failing job); for how long each hop took against healthy runs (slowness, N+1, metadata that differs) use compare_executions.`;
 
 const MAX_FINDINGS = 30;
 
@@ -86,7 +86,7 @@ async function oneExecution(ctx: ToolContext, input: FindGapsInput, t: GapThresh
   const root = tree.roots[0]!;
   const rootHop = hopOf(root);
   const notes: string[] = [];
-  const { baseline, successes, window, more } = await executionBaseline(spans, tree, input.sample, nowMs);
+  const { baseline, successes, window, more } = await executionBaseline(spans, tree, input.sample, nowMs, { profile: false });
   if (!baseline) notes.push(`Only ${successes} successful ${rootHop} execution(s) in the 24 h before this one: too few to learn which hops to expect, so missing hops are not judged.`);
   if (tree.roots.length > 1) notes.push(`The spans form ${tree.roots.length} separate trees; findings are about all of them, expected hops about the first (${rootHop}).`);
   if (found.loaded.truncated) notes.push(`The execution has more spans than TRACE_DOCTOR_MAX_TRACE_SPANS; only the first were read.`);

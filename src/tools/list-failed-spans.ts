@@ -11,6 +11,7 @@ import { parseWindow, type TimeWindow } from "../analysis/time-window.js";
 import { InputError } from "../errors.js";
 import { describeClusters } from "../investigation/failure-clusters.js";
 import { FailureQueries, type FailureFilter, type FailureStatus, type PageCursor } from "../store/failure-queries.js";
+import { ChangeQueries } from "../store/change-queries.js";
 import { validateMetadataKey } from "../store/span-columns.js";
 import { defineTool, READ_ONLY } from "./tool-definition.js";
 
@@ -117,7 +118,7 @@ export default defineTool({
       first ? queries.clusters(filter, input.max_clusters, correlationKey, immediateMs) : Promise.resolve({ clusters: [], clusterTotal: 0, failureTotal: 0 }),
       input.limit > 0 ? queries.page(filter, input.limit, after) : Promise.resolve({ spans: [], hasMore: false }),
     ]);
-    const clusters = await describeClusters(queries, filter, clusterPage.clusters, immediateMs);
+    const clusters = await describeClusters(queries, filter, clusterPage.clusters, immediateMs, new ChangeQueries(ctx.spans));
 
     const lastSpan = page.spans[page.spans.length - 1];
     const output: FailureReport = {

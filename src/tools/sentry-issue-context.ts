@@ -36,7 +36,7 @@ export type SentryIssueContextInput = z.infer<typeof sentryIssueContextInput>;
 
 const description = `Get what Sentry knows about a failure, joined to its spans, in one call.
 Give one of: issue (numeric id, short id like RUNNER-1A, or a Sentry issue/event URL), event_id, trace_id, or job_id (searched as a Sentry tag).
-Returns the issue (title, culprit, level, status, counts, first/last seen, link), one event (recommended by default, or the one matching the trace/job): its tags, contexts (e.g. execution: job_id, region, provider_id, duration_ms, has_output; trace: trace_id), the exception with in-app frames first, and the newest breadcrumbs — all bounded and marked as data written by the application — plus the spans from trace_spans that belong to the event (by its trace id and by job_id) with the trace ids to pass to get_trace. Lists other matching issues when several match.
+Returns the issue (title, culprit, level, status, counts, first/last seen, link) — even when it has no event Sentry will give (a user feedback issue, events past retention), saying why — one event (recommended by default, or the one matching the trace/job): its tags, contexts (e.g. execution: job_id, region, provider_id, duration_ms, has_output; trace: trace_id), the exception with in-app frames first, and the newest breadcrumbs — all bounded and marked as data written by the application — plus the spans from trace_spans that belong to the event (by its trace id and by job_id) with the trace ids to pass to get_trace. Lists other matching issues when several match.
 Use it when the user names a Sentry issue or when you want the error side of a failing job; pair with get_trace and find_gaps on the trace ids it returns.`;
 
 export default defineTool({
@@ -53,19 +53,22 @@ export default defineTool({
     const choice = parseEventChoice(input.event);
     const jobTagKeys = ctx.settings.jobTagKeys;
     const found = await resolveIssue(sentry, input, { event: choice, jobTagKeys });
-    const summary = summariseEvent(found.event, {
-      maxBreadcrumbs: input.max_breadcrumbs,
-      maxFrames: input.max_frames,
-      correlationKeys: ctx.spans.correlationKeys,
-      tagAliases: aliasFor(jobTagKeys, ctx.spans.correlationKeys),
-    });
+    // An issue with no event to fetch (a feedback issue, events past retention) is still answered: the issue, and why.
+    const summary = found.event
+      ? summariseEvent(found.event, {
+          maxBreadcrumbs: input.max_breadcrumbs,
+          maxFrames: input.max_frames,
+          correlationKeys: ctx.spans.correlationKeys,
+          tagAliases: aliasFor(jobTagKeys, ctx.spans.correlationKeys),
+        })
+      : null;
     const joined = await spansOfEvent(ctx.spans, summary, input, ctx.settings.maxTraceSpans);
     const output: SentryReport = {
       sentry: { host: sentry.host, org: found.org },
       lookup: found.lookup,
       issue: issueSummary(found.issue),
       event_choice: found.eventChoice,
-      event: summary,
+      ...(summary ? { event: summary } : { event_unavailable: found.noEvent ?? "Sentry gave no event for this issue." }),
       spans: joined,
       other_issues: found.others.map(issueSummary),
       more_issues: found.more,

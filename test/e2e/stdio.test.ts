@@ -71,7 +71,7 @@ describe("stdio server on the embedded demo database", () => {
 
   it("lists all tools", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["diagnose", "find_gaps", "get_trace", "list_failed_spans", "sentry_issue_context"]);
+    expect(tools.map((t) => t.name).sort()).toEqual(["compare_executions", "diagnose", "find_gaps", "get_trace", "list_failed_spans", "sentry_issue_context"]);
     for (const t of tools) expect(t.outputSchema, t.name).toBeDefined();
   });
 

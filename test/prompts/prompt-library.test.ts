@@ -16,7 +16,7 @@ import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
 
-const TOOLS = ["diagnose", "list_failed_spans", "get_trace", "find_gaps", "sentry_issue_context"];
+const TOOLS = ["diagnose", "list_failed_spans", "get_trace", "find_gaps", "compare_executions", "sentry_issue_context"];
 const ANSWER_SECTIONS = ["**Root cause**", "**Evidence**", "**Confidence**", "**Next checks**"];
 
 const prompts = loadPrompts();
@@ -52,7 +52,7 @@ describe("the prompts in prompts/", () => {
 
   it.each(prompts.map((p) => [p.name, p] as const))("%s names only real tools", (_, p) => {
     const named = [...p.body.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!).filter((w) => w.includes("_") || w === "diagnose");
-    const tools = named.filter((w) => /^(get|list|find|sentry|diagnose)/.test(w));
+    const tools = named.filter((w) => /^(get|list|find|sentry|diagnose|compare)/.test(w));
     expect(tools.length).toBeGreaterThan(0);
     for (const t of tools) expect(TOOLS).toContain(t);
   });

@@ -15,6 +15,7 @@ import sentryIssueContext from "../../src/tools/sentry-issue-context.js";
 import { startTestSentry, type TestSentryServer } from "../support/sentry-stand-in.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
 import { connectTools } from "../support/tool-client.js";
+import { feedbackIssue } from "../fixtures/incidents.js";
 
 const NOW = new Date("2025-10-22T18:00:00Z");
 const TOKEN = "sntrys_eyJpYXQiOjE3NjExMzU5MDAsInNlY3JldCI6InRvb2wifQ_t00lT0k3n";
@@ -95,6 +96,7 @@ function customFixtures(): SentryFixtures {
       extraIssue(4801, JOB, 300),
       extraIssue(4802, JOB, 200),
       ...Array.from({ length: 7 }, (_, i) => extraIssue(4810 + i, SHARED_JOB, 400 + i)),
+      feedbackIssue(),
       extraIssue(4900, "inject-job", 500, {
         issue: { title: "Injected", shortId: "INJECT-1" },
         event: {
@@ -485,6 +487,55 @@ describe.each(await backends())("sentry_issue_context on $name", ({ open }) => {
         expect(out.spans.trace_ids).toEqual([JOB_TRACE]);
       } finally {
         await quirky.close();
+      }
+    });
+  });
+
+  describe("an issue whose event cannot be fetched", () => {
+    it("a user feedback issue: the issue itself (title, culprit, counts, first/last seen, link) and why there is no event", async () => {
+      const { out, text } = await ok(callWith(clientFor(custom), { issue: "WEB-7Q" }));
+      expect(out.issue).toMatchObject({
+        id: "5120",
+        short_id: "WEB-7Q",
+        title: "User Feedback: the checkout button does nothing on mobile",
+        culprit: "User Feedback Widget",
+        count: 1,
+        user_count: 1,
+        permalink: "https://project-beacon.sentry.io/issues/5120/",
+      });
+      expect(out.issue.first_seen).toBeDefined();
+      expect(out.issue.last_seen).toBeDefined();
+      expect(out.event).toBeUndefined();
+      expect(out.event_unavailable).toMatch(/no recommended event for it \(404\): it is a user feedback issue/);
+      expect(out.spans.notes).toContain("There is no event, so no span could be joined by its trace id or correlation values.");
+      expect(text).toContain('"User Feedback: the checkout button does nothing on mobile"');
+      expect(text).toMatch(/^No event: Sentry has no recommended event for it \(404\): it is a user feedback issue/m);
+      expect(text).not.toContain("--- event");
+    });
+
+    it("an event id the issue does not have: the issue still comes back, with the reason", async () => {
+      const { out, text } = await ok(call({ issue: "4711", event: "f".repeat(32) }));
+      expect(out.issue.id).toBe("4711");
+      expect(out.event).toBeUndefined();
+      expect(out.event_unavailable).toMatch(/no event f{32} in it \(404\).*check the event id/);
+      expect(text).toContain("No event:");
+    });
+
+    it("Sentry failing on the event only: the issue, and Sentry's own message as the reason", async () => {
+      server.faults.push({ path: "/events/recommended/", status: 503 });
+      const { out } = await ok(call({ issue: "4711" }));
+      expect(out.issue.title).toBe("Execution failed");
+      expect(out.event_unavailable).toMatch(/^Sentry would not give its recommended event: .*answered 503/);
+    });
+
+    it("diagnose from such an issue says which issue and why, instead of a bare error", async () => {
+      const tools = await connectTools({ spans, sentry: clientFor(custom) });
+      try {
+        const refused = await tools.error("diagnose", { issue: "WEB-7Q" });
+        expect(refused.code).toBe("not_found");
+        expect(refused.text).toMatch(/Sentry issue WEB-7Q \("User Feedback: the checkout button does nothing on mobile"\) has no event to diagnose from — .*user feedback issue.*sentry_issue_context/);
+      } finally {
+        await tools.close();
       }
     });
   });

@@ -7,6 +7,7 @@ import { generateDemoDataset, type DemoManifest } from "../../src/demo/demo-data
 import { startDemoSentry } from "../../src/demo/demo-sentry.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
+import compareExecutions from "../../src/tools/compare-executions.js";
 import diagnose from "../../src/tools/diagnose.js";
 import findGaps from "../../src/tools/find-gaps.js";
 import getTrace from "../../src/tools/get-trace.js";
@@ -56,5 +57,7 @@ describe("tool answers on the demo data (PGlite, fixed clock)", () => {
   it("find_gaps: the 13 ms failure", () => snapshot(findGaps, { job_id: ex.immediateFailureJobId }, "find_gaps.immediate-failure"));
   it("find_gaps: the aggregate view", () => snapshot(findGaps, {}, "find_gaps.aggregate"));
   it("diagnose: the 13 ms failure", () => snapshot(diagnose, { job_id: ex.immediateFailureJobId }, "diagnose.immediate-failure"));
+  it("compare_executions: the 13 ms failure", () => snapshot(compareExecutions, { job_id: ex.immediateFailureJobId }, "compare_executions.immediate-failure"));
+  it("compare_executions: a router cold start", () => snapshot(compareExecutions, { job_id: ex.slowHandoffJobId }, "compare_executions.slow-handoff"));
   it("sentry_issue_context: the 13 ms failure's job", () => snapshot(sentryIssueContext, { job_id: ex.immediateFailureJobId, max_breadcrumbs: 5 }, "sentry_issue_context.immediate-failure"));
 });
