@@ -215,7 +215,8 @@ ${schema.trim()}
 - or a span still \`started\` (no completed_at, no duration) more than ${unfinishedMin} min after it began
   (TRACE_DOCTOR_UNFINISHED_AFTER_MS): it never finished.
 - A failure is "immediate" when it ends in under ${immediateMs} ms (TRACE_DOCTOR_IMMEDIATE_MS): faster than
-  a network round trip, so the request most likely never left the caller or was refused at once.
+  a network round trip: if the operation calls another service, the request most likely never left the
+  caller or was refused at once; if its work is in-process, it failed before doing it.
 - Everything else that ended counts as a success.
 
 ## The trace resource
