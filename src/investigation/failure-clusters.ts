@@ -11,13 +11,13 @@ import { knownEndMs } from "../analysis/span.js";
 import type { SpanNode } from "../analysis/span-tree.js";
 import type { ClusterRow, FailureFilter, FailureQueries } from "../store/failure-queries.js";
 
-const statsOf = (c: ClusterRow) => ({ count: c.count, minMs: c.minMs, p05Ms: c.p05Ms, p50Ms: c.p50Ms, p95Ms: c.p95Ms, maxMs: c.maxMs });
-
 function uniqueOperations(clusters: ReadonlyArray<{ service: string; operation: string }>) {
   const seen = new Map<string, { service: string; operation: string }>();
   for (const c of clusters) seen.set(`${c.service}\u0000${c.operation}`, { service: c.service, operation: c.operation });
   return [...seen.values()];
 }
+
+const statsOf = (c: ClusterRow) => ({ count: c.count, minMs: c.minMs, p05Ms: c.p05Ms, p50Ms: c.p50Ms, p95Ms: c.p95Ms, maxMs: c.maxMs });
 
 /** Each cluster with its shape and success rate; the largest few also with what sets them apart. */
 export async function describeClusters(
@@ -26,10 +26,10 @@ export async function describeClusters(
   clusters: readonly ClusterRow[],
   immediateMs: number,
 ): Promise<FailureClusterReport[]> {
-  // The success rates and the contrasts depend only on the clusters: all of them at once.
+  // The success rates and the contrasts depend only on the clusters: all at once, one statement each.
   const contrasted = clusters.slice(0, CONTRASTED_CLUSTERS);
   const [counts, contrasts] = await Promise.all([
-    queries.operationCounts(filter, uniqueOperations(clusters)),
+    Promise.all(uniqueOperations(clusters).map((op) => queries.operationCounts(filter, [op]))).then((c) => c.flat()),
     Promise.all(contrasted.map((c) => queries.valueCounts(filter, c, CONTRAST_SAMPLE, immediateMs))),
   ]);
   return clusters.map((c, i) => {
@@ -47,10 +47,12 @@ export async function describeClusters(
       first_seen: isoTime(c.firstMs),
       last_seen: isoTime(c.lastMs),
       ...(c.minMs !== null && { duration_ms: { min: round(c.minMs), p50: round(c.p50Ms!), p95: round(c.p95Ms!), max: round(c.maxMs!) } }),
+      // Said only when p50/p95 are not over every failure of the cluster.
+      ...(c.minMs !== null && c.durationSample !== null && { duration_sample: c.durationSample }),
       shape,
       shape_note: shapeSentence(shape, stats, { immediateMs }),
       ...(op && { operation_total: op.total, operation_failed: op.failed, operation_success_rate: op.total ? round(op.succeeded / op.total, 3) : 0 }),
-      // The contrast costs one bounded query per cluster: done for the largest clusters only.
+      // The contrast is counted for the largest clusters only (CONTRASTED_CLUSTERS).
       ...(v && {
         distinguishing: contrastMetadata(v.failures, v.failureTotal, v.successes, v.successTotal),
         contrast_sample: { failures: v.failureTotal, successes: v.successTotal },

@@ -104,8 +104,9 @@ export class SpanSql {
   get status(): string {
     return this.col("status");
   }
+  /** lower(status), with lower() (locale-aware, so costly on millions of rows) skipped for the usual lowercase values. */
   get lowerStatus(): string {
-    return `lower(${this.status})`;
+    return `(CASE WHEN ${this.status} IN ('completed', 'failed', 'error', 'timeout', 'started') THEN ${this.status}::text ELSE lower(${this.status}) END)`;
   }
 
   /** failed, error or timeout, in any case. */
@@ -120,7 +121,7 @@ export class SpanSql {
 
   /** The failures index's predicate, written the same way so the planner can prove a query matches it. */
   get failureIndexPredicate(): string {
-    return `${this.lowerStatus} IN ('failed', 'error', 'timeout', 'started')`;
+    return `lower(${this.status}) IN ('failed', 'error', 'timeout', 'started')`;
   }
 
   get startMs(): string {
@@ -149,7 +150,12 @@ export class SpanSql {
 
   /** SQL twin of errorSignature() in analysis/failure-clusters.ts: ids, quoted values, numbers masked. */
   get errorSignature(): string {
-    let e = `coalesce(${this.errorMessage}, '')`;
+    return SpanSql.signatureOf(this.errorMessage);
+  }
+
+  /** The same masks over any text expression: list_failed_spans applies them once per distinct message. */
+  static signatureOf(message: string): string {
+    let e = `coalesce(${message}, '')`;
     e = `regexp_replace(${e}, '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}', '<id>', 'g')`;
     e = `regexp_replace(${e}, '"[^"]*"|(?<![A-Za-z0-9_])''[^'']*''', '<str>', 'g')`;
     e = `regexp_replace(${e}, '\\m[0-9a-fA-F]{12,}\\M', '<hex>', 'g')`;
