@@ -30,13 +30,15 @@ export class SpanSql {
     /** Quoted, schema-qualified name, safe to splice into SQL. */
     readonly from: string,
     private readonly columns: Map<ContractColumn, Column>,
+    /** Declaratively partitioned (by started_at, as init-db --partitioned makes it): lookups without a time try recent partitions first. */
+    readonly partitioned = false,
   ) {}
 
   static async read(db: ReadOnlyDatabase, table: string, mapping: ColumnMapping = {}): Promise<SpanSql> {
     const from = quoteTableName(table);
-    const rows = await db.query<{ name: string; type: string }>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
-         FROM pg_attribute a
+    const rows = await db.query<{ name: string; type: string; kind: string }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, c.relkind::text AS kind
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
       [from],
     );
@@ -66,7 +68,7 @@ export class SpanSql {
         "missing_column",
       );
     }
-    return new SpanSql(table, from, columns);
+    return new SpanSql(table, from, columns, rows[0]!.kind === "p");
   }
 
   has(column: ContractColumn): boolean {
