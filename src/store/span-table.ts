@@ -172,7 +172,7 @@ export class SpanTable implements SpanReader {
       `jt AS (${keys.map((_, i) => `SELECT * FROM j${i}`).join(" UNION ALL ")})`,
       `jk AS (SELECT min(k) AS k FROM jt)`,
       `js AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
-                WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
+                WHERE EXISTS (SELECT 1 FROM jt) AND ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
                 ORDER BY ${order} LIMIT $2)`,
     ];
     // A CTE sees only those before it: the kind tried second comes second.
@@ -182,6 +182,10 @@ export class SpanTable implements SpanReader {
     if (q.linked && asTrace !== "FALSE") {
       const own = `${t.traceId} <> $1::${uuid ? "uuid" : "text"}`;
       const margin = `$${params.push(q.linkMarginMs)}::float8`;
+      // Partitioned: the linked traces' spans are read within a day of the window, so the other partitions are pruned.
+      const linkedBound = t.partitioned
+        ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
+        : "";
       const limit = `$${params.push(q.limit)}::int`;
       ctes.push(
         // Bounds in whole milliseconds, as the linked window always was (Date truncates).
@@ -195,7 +199,7 @@ export class SpanTable implements SpanReader {
                 GROUP BY ${t.traceId} ORDER BY max(${t.startedAt}) DESC LIMIT (SELECT count(*) FROM v${i}) * 10)`,
         ]),
         `ls AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
-                WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM (${keys.map((_, i) => `SELECT trace_id FROM l${i}`).join(" UNION ")}) l WHERE ${own.replace(t.traceId, "trace_id")}))
+                WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM (${keys.map((_, i) => `SELECT trace_id FROM l${i}`).join(" UNION ")}) l WHERE ${own.replace(t.traceId, "trace_id")}))${linkedBound}
                 ORDER BY ${order} LIMIT greatest(1, ${limit} - (SELECT n FROM b)) + 1)`,
       );
       parts.push(`SELECT 'l', ord, ${cols}, NULL, NULL FROM ls`);
