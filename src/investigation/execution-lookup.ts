@@ -58,7 +58,7 @@ async function lookupTrace(spans: SpanReader, input: TraceLookup, limit: number)
   else if (found.by === "job_id" && found.moreTraces) notes.push(`${found.key} ${id} has more than ${MAX_TRACES_PER_JOB} traces; showing the ${MAX_TRACES_PER_JOB} most recent.`);
   if (first === "job_id" && found.by === "trace_id") notes.push(`No span has ${spans.correlationKeys.join("/")} = ${id}, but it is a trace id: showing that trace.`);
   if (found.widenedAfterMs !== undefined) {
-    notes.push(`Not in the partitions of the last ${Math.round(found.widenedAfterMs / 86_400_000)} days, so every partition was searched.`);
+    notes.push(`Not in the partitions of the last ${Math.round(found.widenedAfterMs / 3_600_000)} hours, so every partition was searched.`);
   }
   const resolved: Resolved = { by: found.by, value: id, ...(found.key !== undefined && { key: found.key }), ...(notes.length && { note: notes.join(" ") }) };
   return { loaded: { spans: found.spans, truncated: found.truncated }, resolved };

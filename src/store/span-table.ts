@@ -6,7 +6,7 @@ import type { Span } from "../analysis/span.js";
 import type { ReadOnlyDatabase, Row } from "./database.js";
 import { quoteTableName, validateCorrelationKey, type ColumnMapping } from "./span-columns.js";
 import { SpanSql } from "./span-sql.js";
-import { DAY_MS } from "../analysis/defaults.js";
+import { DAY_MS, HOUR_MS } from "../analysis/defaults.js";
 
 export interface TimeRange {
   fromMs: number;
@@ -100,8 +100,10 @@ const MAX_IN_LIST = 5000;
  * (now minus this, onward). A match whose first span is within RECENT_GUARD_MS of that bound may have
  * older spans, so it is read again from every partition: traces and jobs are taken to last under a day.
  */
-export const RECENT_LOOKUP_MS = 3 * DAY_MS;
-const RECENT_GUARD_MS = DAY_MS;
+export const RECENT_LOOKUP_MS = DAY_MS;
+const RECENT_GUARD_MS = 12 * HOUR_MS;
+/** Spans stamped up to this far in the future (clock skew) are still found by the recent search. */
+const FUTURE_SKEW_MS = HOUR_MS;
 
 export class SpanTable implements SpanReader {
   private columns: Promise<SpanSql> | null = null;
@@ -137,12 +139,16 @@ export class SpanTable implements SpanReader {
   async execution(q: ExecutionQuery, nowMs = Date.now()): Promise<ExecutionRows> {
     const t = await this.sql();
     if (!t.partitioned) return this.executionOnce(t, q, null);
-    const since = nowMs - RECENT_LOOKUP_MS;
-    const recent = await this.executionOnce(t, q, since);
-    const firstStart = recent.spans.reduce((min, s) => Math.min(min, s.startMs), Infinity);
-    if (recent.by !== null && firstStart >= since + RECENT_GUARD_MS) return recent;
+    // Partitioned: planning a statement costs per partition it may touch, so the recent search runs one
+    // kind at a time over two or three partitions, and the full search only when both miss.
+    const recent = { fromMs: nowMs - RECENT_LOOKUP_MS, toMs: nowMs + FUTURE_SKEW_MS };
+    const other = q.first === "trace_id" ? "job_id" : "trace_id";
+    let found = await this.executionOnce(t, q, recent, q.first);
+    if (found.by === null) found = await this.executionOnce(t, q, recent, other);
+    const firstStart = found.spans.reduce((min, s) => Math.min(min, s.startMs), Infinity);
+    if (found.by !== null && firstStart >= recent.fromMs + RECENT_GUARD_MS) return found;
     const all = await this.executionOnce(t, q, null);
-    return recent.by === null ? { ...all, widenedAfterMs: RECENT_LOOKUP_MS } : all;
+    return found.by === null ? { ...all, widenedAfterMs: RECENT_LOOKUP_MS } : all;
   }
 
   /**
@@ -151,13 +157,18 @@ export class SpanTable implements SpanReader {
    * trace (ls: traces sharing its first five values of each key within the margin). The fallback kind
    * runs only when the first kind matched nothing (a one-time filter on NOT EXISTS).
    */
-  private async executionOnce(t: SpanSql, q: ExecutionQuery, sinceMs: number | null): Promise<ExecutionRows> {
+  private async executionOnce(t: SpanSql, q: ExecutionQuery, recent: TimeRange | null, only?: "trace_id" | "job_id"): Promise<ExecutionRows> {
     const keys = this.correlationKeys;
     const params: unknown[] = [q.id, q.limit + 1, q.maxTraces + 1];
-    const bound = sinceMs === null ? "" : ` AND ${t.startedAt} >= $${params.push(new Date(sinceMs).toISOString())}::timestamptz`;
+    // Recent partitions only: constants, so pruning happens when the statement is planned.
+    const since = recent === null ? null : `$${params.push(new Date(recent.fromMs).toISOString())}::timestamptz`;
+    const until = recent === null ? null : `$${params.push(new Date(recent.toMs).toISOString())}::timestamptz`;
+    const bound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
     const uuid = t.isUuid("trace_id");
     // A uuid column never holds an id that is not uuid-shaped: the trace part is then empty.
-    const asTrace = uuid && !looksLikeUuid(q.id) ? "FALSE" : `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
+    const asTrace = (uuid && !looksLikeUuid(q.id)) || only === "job_id" ? "FALSE" : `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
+    // A constant FALSE leaves a part out of the plan entirely (no partition of it is planned).
+    const jobOff = only === "trace_id" ? "FALSE AND " : "";
     const order = `${t.startedAt}, ${t.spanId}`;
     const cols = "trace_id, span_id, parent_span_id, service, operation, start_ms, end_ms, duration_ms, status, error_message, metadata";
     const traceGate = q.first === "job_id" ? " AND NOT EXISTS (SELECT 1 FROM jt)" : "";
@@ -167,12 +178,12 @@ export class SpanTable implements SpanReader {
     const jobCtes = [
       ...keys.map(
         (k, i) => `j${i} AS (SELECT ${i} AS k, ${t.traceId} AS trace_id, max(${t.startedAt}) AS last FROM ${t.from}
-                WHERE ${t.field(k)} = $1::text${bound}${jobGate} GROUP BY ${t.traceId} ORDER BY last DESC LIMIT $3)`,
+                WHERE ${jobOff}${t.field(k)} = $1::text${bound}${jobGate} GROUP BY ${t.traceId} ORDER BY last DESC LIMIT $3)`,
       ),
       `jt AS (${keys.map((_, i) => `SELECT * FROM j${i}`).join(" UNION ALL ")})`,
       `jk AS (SELECT min(k) AS k FROM jt)`,
       `js AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
-                WHERE EXISTS (SELECT 1 FROM jt) AND ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
+                WHERE ${jobOff}EXISTS (SELECT 1 FROM jt) AND ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
                 ORDER BY ${order} LIMIT $2)`,
     ];
     // A CTE sees only those before it: the kind tried second comes second.
@@ -183,9 +194,15 @@ export class SpanTable implements SpanReader {
       const own = `${t.traceId} <> $1::${uuid ? "uuid" : "text"}`;
       const margin = `$${params.push(q.linkMarginMs)}::float8`;
       // Partitioned: the linked traces' spans are read within a day of the window, so the other partitions are pruned.
-      const linkedBound = t.partitioned
-        ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
-        : "";
+      // With a recent bound, a constant one too (the trace starts after it), so pruning happens at plan time.
+      // A trace found in the recent partitions started after the bound (RECENT_GUARD_MS), and so did its hops.
+      const planBound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
+      // Every partition otherwise (the widened search): pruned at run time to a day around the trace.
+      const linkedBound = !t.partitioned
+        ? ""
+        : since === null
+          ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
+          : planBound;
       const limit = `$${params.push(q.limit)}::int`;
       ctes.push(
         // Bounds in whole milliseconds, as the linked window always was (Date truncates).
@@ -195,7 +212,7 @@ export class SpanTable implements SpanReader {
           `v${i} AS (SELECT k${i} AS v FROM tr WHERE k${i} IS NOT NULL AND k${i} <> '' GROUP BY k${i} ORDER BY min(ord) LIMIT 5)`,
           `l${i} AS (SELECT ${t.traceId} AS trace_id FROM ${t.from}
                 WHERE (SELECT n FROM b) <= ${limit} AND ${t.field(k)} = ANY(ARRAY(SELECT v FROM v${i}))
-                  AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)
+                  AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)${planBound}
                 GROUP BY ${t.traceId} ORDER BY max(${t.startedAt}) DESC LIMIT (SELECT count(*) FROM v${i}) * 10)`,
         ]),
         `ls AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
@@ -239,6 +256,7 @@ export class SpanTable implements SpanReader {
       };
     };
     const none: ExecutionRows = { by: null, traceCount: 0, moreTraces: false, spans: [], linked: 0, truncated: false };
+    if (only === "job_id") return jobKey !== null ? asJob() : none;
     if (q.first === "trace_id") return traceRows.length ? asTraceRows() : jobKey !== null ? asJob() : none;
     return jobKey !== null ? asJob() : traceRows.length ? asTraceRows() : none;
   }
