@@ -11,12 +11,6 @@ import { knownEndMs } from "../analysis/span.js";
 import type { SpanNode } from "../analysis/span-tree.js";
 import type { ClusterRow, FailureFilter, FailureQueries } from "../store/failure-queries.js";
 
-function uniqueOperations(clusters: ReadonlyArray<{ service: string; operation: string }>) {
-  const seen = new Map<string, { service: string; operation: string }>();
-  for (const c of clusters) seen.set(`${c.service}\u0000${c.operation}`, { service: c.service, operation: c.operation });
-  return [...seen.values()];
-}
-
 const statsOf = (c: ClusterRow) => ({ count: c.count, minMs: c.minMs, p05Ms: c.p05Ms, p50Ms: c.p50Ms, p95Ms: c.p95Ms, maxMs: c.maxMs });
 
 /** Each cluster with its shape and success rate; the largest few also with what sets them apart. */
@@ -26,12 +20,8 @@ export async function describeClusters(
   clusters: readonly ClusterRow[],
   immediateMs: number,
 ): Promise<FailureClusterReport[]> {
-  // The success rates and the contrasts depend only on the clusters: all at once, one statement each.
-  const contrasted = clusters.slice(0, CONTRASTED_CLUSTERS);
-  const [counts, contrasts] = await Promise.all([
-    Promise.all(uniqueOperations(clusters).map((op) => queries.operationCounts(filter, [op]))).then((c) => c.flat()),
-    Promise.all(contrasted.map((c) => queries.valueCounts(filter, c, CONTRAST_SAMPLE, immediateMs))),
-  ]);
+  // The success rates and the contrasts depend only on the clusters: one statement per operation, all at once.
+  const { counts, contrasts } = await queries.clusterContext(filter, clusters, CONTRASTED_CLUSTERS, CONTRAST_SAMPLE, immediateMs);
   return clusters.map((c, i) => {
     const stats = statsOf(c);
     const shape: DurationShape = durationShape(stats, c.status, { immediateMs });

@@ -84,6 +84,12 @@ class Where {
   constructor(params: unknown[] = []) {
     this.params = [...params];
   }
+  /** Another set of clauses numbering its parameters in the same list: for statements with several WHEREs. */
+  sibling(): Where {
+    const w = new Where();
+    (w as { params: unknown[] }).params = this.params;
+    return w;
+  }
   param(value: unknown, cast = ""): string {
     this.params.push(value);
     return `$${this.params.length}${cast}`;
@@ -123,8 +129,7 @@ export class FailureQueries {
   }
 
   /** Failure-only clauses: which statuses count, unfinished spans, duration bounds. */
-  private failureWhere(t: SpanSql, f: FailureFilter): Where {
-    const w = new Where();
+  private failureWhere(t: SpanSql, f: FailureFilter, w = new Where()): Where {
     this.scope(t, f, w);
     w.add(t.failureIndexPredicate);
     const statuses = f.statuses?.length ? f.statuses : (["failed", "error", "timeout", "unfinished"] as FailureStatus[]);
@@ -366,6 +371,108 @@ export class FailureQueries {
       }
     }
     return out;
+  }
+
+  /**
+   * What the clusters need beyond themselves, one statement per operation they name, side by side:
+   * the operation's counts in scope (its success rate) and, for the first `contrasted` clusters, the
+   * metadata contrast — the latest `sample` failures of each cluster against the latest `sample`
+   * successes of the operation, read once for all its clusters — counted in Postgres and returning
+   * only what could be reported: keys that behave like ids on either side are dropped, and of the
+   * others the 3 values most frequent among a cluster's failures (a value needs half of them to be
+   * reported), with their counts among the successes. Metadata that is not a JSON object counts as empty.
+   */
+  async clusterContext(
+    f: FailureFilter,
+    clusters: readonly ClusterRow[],
+    contrasted: number,
+    sample: number,
+    immediateMs: number,
+  ): Promise<{ counts: OperationCounts[]; contrasts: Array<ValueCountRows | undefined> }> {
+    const ops = new Map<string, { service: string; operation: string; members: number[] }>();
+    clusters.forEach((c, i) => {
+      const k = `${c.service}\u0000${c.operation}`;
+      const op = ops.get(k) ?? { service: c.service, operation: c.operation, members: [] };
+      if (i < contrasted) op.members.push(i);
+      ops.set(k, op);
+    });
+    const contrasts: Array<ValueCountRows | undefined> = clusters.map(() => undefined);
+    const counts = await Promise.all(
+      [...ops.values()].map(async (op) => {
+        const r = await this.operationContext(f, op, op.members.map((i) => clusters[i]!), sample, immediateMs);
+        op.members.forEach((i, j) => (contrasts[i] = r.contrasts[j]));
+        return r.counts;
+      }),
+    );
+    return { counts, contrasts };
+  }
+
+  private async operationContext(
+    f: FailureFilter,
+    op: { service: string; operation: string },
+    members: readonly ClusterRow[],
+    sample: number,
+    immediateMs: number,
+  ): Promise<{ counts: OperationCounts; contrasts: ValueCountRows[] }> {
+    const t = await this.spans.sql();
+    const scoped = { ...f, service: op.service, operation: op.operation };
+    const w = new Where();
+    this.scope(t, scoped, w);
+    // LIMIT 0 when nothing is contrasted: the successes are then never read.
+    const okLimit = w.param(members.length ? sample : 0);
+    const limit = w.param(sample);
+    const share = w.param(ID_LIKE_SHARE, "::float8");
+    const entries = (side: string) => `jsonb_each(CASE WHEN jsonb_typeof(${side}.m) = 'object' THEN ${side}.m ELSE '{}'::jsonb END) e`;
+    const scalar = `jsonb_typeof(e.value) IN ('string', 'number', 'boolean')`;
+    const failures = members.map((c, i) => {
+      const fw = this.failureWhere(t, scoped, w.sibling());
+      fw.add(`${this.statusClass(t)} = ${fw.param(c.status)}`);
+      // The cluster's raw messages, when known, spare masking every row of the operation's failures.
+      if (c.messages) fw.add(`coalesce(${t.errorMessage}, '') = ANY(${fw.param(c.messages, "::text[]")})`);
+      else fw.add(`${t.errorSignature} = ${fw.param(c.signature)}`);
+      fw.add(`${this.band(t, fw, immediateMs)} = ${fw.param(c.band)}`);
+      return [
+        `f${i} AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${fw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${limit})`,
+        `fv${i} AS (SELECT ${i} AS c, e.key, e.value #>> '{}' AS value, count(*) AS n FROM f${i}, ${entries(`f${i}`)} WHERE ${scalar} GROUP BY 2, 3)`,
+      ];
+    });
+    const union = (parts: string[], empty: string) => (parts.length ? parts.join(" UNION ALL ") : empty);
+    const rows = await this.spans.query<Row & { side: string; c: number | null; key: string | null; value: string | null; n: number; failed: number; succeeded: number }>(
+      `WITH x AS (SELECT ${t.isFailure} AS failed, ${t.isSuccess} AS succeeded, count(*) AS n FROM ${t.from} WHERE ${w.sql} GROUP BY ${t.status}),
+            ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${w.sql} AND ${t.isSuccess} ORDER BY ${t.startedAt} DESC LIMIT ${okLimit}),
+            sv AS (SELECT e.key, e.value #>> '{}' AS value, count(*) AS n FROM ok, ${entries("ok")} WHERE ${scalar} GROUP BY 1, 2),
+            sk AS (SELECT key FROM sv GROUP BY key HAVING count(*) > greatest(3, ${share} * (SELECT count(*) FROM ok))),
+            ${failures.flat().join(",\n            ")}${failures.length ? "," : ""}
+            fv AS (${union(members.map((_, i) => `SELECT * FROM fv${i}`), "SELECT 0 AS c, NULL::text AS key, NULL::text AS value, 0::bigint AS n WHERE FALSE")}),
+            fn AS (${union(members.map((_, i) => `SELECT ${i} AS c, count(*) AS n FROM f${i}`), "SELECT 0 AS c, 0::bigint AS n WHERE FALSE")}),
+            keys AS (
+              SELECT fv.c, fv.key FROM fv JOIN fn USING (c) WHERE fv.key NOT IN (SELECT key FROM sk)
+               GROUP BY fv.c, fv.key, fn.n HAVING count(*) <= greatest(3, ${share} * fn.n)
+            ),
+            top AS (SELECT fv.*, row_number() OVER (PARTITION BY fv.c, fv.key ORDER BY fv.n DESC, fv.value) AS r FROM fv JOIN keys USING (c, key))
+       SELECT 'c' AS side, NULL::int AS c, NULL::text AS key, NULL::text AS value, coalesce(sum(n), 0)::int AS n,
+              coalesce(sum(n) FILTER (WHERE failed), 0)::int AS failed, coalesce(sum(n) FILTER (WHERE succeeded), 0)::int AS succeeded FROM x
+       UNION ALL SELECT 'f', c, key, value, n::int, 0, 0 FROM top WHERE r <= 3
+       UNION ALL SELECT 's', NULL, sv.key, sv.value, sv.n::int, 0, 0 FROM sv WHERE (sv.key, sv.value) IN (SELECT key, value FROM top WHERE r <= 3)
+       UNION ALL SELECT 'F', c, NULL, NULL, n::int, 0, 0 FROM fn
+       UNION ALL SELECT 'S', NULL, NULL, NULL, (SELECT count(*) FROM ok)::int, 0, 0`,
+      w.params,
+    );
+    let counts: OperationCounts = { service: op.service, operation: op.operation, total: 0, failed: 0, succeeded: 0 };
+    let successTotal = 0;
+    const successes = new Map<string, Map<string, number>>();
+    const contrasts: ValueCountRows[] = members.map(() => ({ failures: new Map(), failureTotal: 0, successes, successTotal: 0 }));
+    for (const r of rows) {
+      if (r.side === "c") counts = { ...counts, total: Number(r.n), failed: Number(r.failed), succeeded: Number(r.succeeded) };
+      else if (r.side === "S") successTotal = Number(r.n);
+      else if (r.side === "F") contrasts[Number(r.c)]!.failureTotal = Number(r.n);
+      else if (r.side === "f") {
+        const side = contrasts[Number(r.c)]!.failures;
+        side.set(String(r.key), (side.get(String(r.key)) ?? new Map<string, number>()).set(String(r.value), Number(r.n)));
+      } else successes.set(String(r.key), (successes.get(String(r.key)) ?? new Map<string, number>()).set(String(r.value), Number(r.n)));
+    }
+    for (const c of contrasts) c.successTotal = successTotal;
+    return { counts, contrasts };
   }
 
   /** For an empty answer: how many spans the window holds at all, and which services wrote them. */

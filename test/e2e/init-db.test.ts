@@ -78,6 +78,7 @@ describe.runIf(ready)("init-db on real Postgres", () => {
     expect(idx.rows.map((r) => r.indexname)).toEqual([
       "spans_failures_idx",
       "spans_job_id_idx",
+      "spans_operation_failures_idx",
       "spans_operation_idx",
       "spans_pkey",
       "spans_request_id_idx",

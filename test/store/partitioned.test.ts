@@ -93,7 +93,7 @@ describe.runIf(ready)("a table partitioned by day (35 days of spans, real Postgr
     const parts = await admin.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = to_regclass($1)`, [table]);
     expect(parts.rows[0].n).toBeGreaterThanOrEqual(37);
     const idx = await admin.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1 AND tablename = 'trace_spans_default'`, [schema]);
-    expect(idx.rows[0].n).toBe(7);
+    expect(idx.rows[0].n).toBe(8);
   });
 
   it("list_failed_spans over 24 h reads only the partitions of that day and the one before", async () => {
