@@ -28,6 +28,10 @@ CREATE INDEX IF NOT EXISTS trace_spans_started_at_idx ON trace_spans (started_at
 -- queries repeat this predicate verbatim so the planner can prove they match it.
 CREATE INDEX IF NOT EXISTS trace_spans_failures_idx ON trace_spans (started_at)
   WHERE lower(status) IN ('failed', 'error', 'timeout', 'started');
+-- list_failed_spans' contrast samples and examples, diagnose's cluster of one execution: the failing
+-- spans of one operation over time, newest first, without walking every other operation's failures.
+CREATE INDEX IF NOT EXISTS trace_spans_operation_failures_idx ON trace_spans (service, operation, started_at)
+  WHERE lower(status) IN ('failed', 'error', 'timeout', 'started');
 -- success baselines and per-operation counts: one operation over time (status included, so counting
 -- successes and failures is an index-only scan).
 CREATE INDEX IF NOT EXISTS trace_spans_operation_idx ON trace_spans (service, operation, started_at) INCLUDE (status);

@@ -28,6 +28,10 @@ Usage:
                            print a ready MCP configuration for that client (absolute paths, the settings
                            set now in the client's variable syntax); --http: for a running HTTP server
   trace-doctor init-db     create the trace_spans table and its indexes in DATABASE_URL (idempotent)
+  trace-doctor init-db --partitioned [--days N] [--partman]
+                           the same, partitioned by day on started_at: daily partitions for the last N
+                           days (default 30) and the next 4, plus a default; --partman lets pg_partman
+                           create and rotate them instead
   trace-doctor demo        run a scripted session against the embedded demo database
   trace-doctor --help | --version
 
@@ -82,7 +86,10 @@ const COMMANDS: Record<string, Command> = {
       for (const note of notes) process.stderr.write(`${note}\n`);
     },
   },
-  "init-db": { options: {}, run: (_v, _p, config) => initDb(config()) },
+  "init-db": {
+    options: { partitioned: { type: "boolean" }, days: { type: "string" }, partman: { type: "boolean" } },
+    run: (v, _p, config) => initDb(config(), v),
+  },
   demo: {
     options: {},
     run: async () => {
@@ -153,14 +160,22 @@ function passwordOf(url: string | null): string {
   }
 }
 
-async function initDb(config: Config): Promise<void> {
+async function initDb(config: Config, v: Record<string, unknown>): Promise<void> {
+  const days = v.days === undefined ? 30 : Number(v.days);
+  if (!Number.isInteger(days) || days < 1 || days > 3660) throw new UsageError(`init-db: --days must be a whole number of days from 1 to 3660, not ${JSON.stringify(v.days)}.`);
+  if ((v.days !== undefined || v.partman) && !v.partitioned) throw new UsageError("init-db: --days and --partman go with --partitioned.");
   if (!config.databaseUrl) throw new Error("init-db needs DATABASE_URL: the connection string of the database to create the table in.");
-  const [{ default: pg }, { applySchema }] = await Promise.all([import("pg"), import("./store/span-writer.js")]);
+  const [{ default: pg }, { applyPartitionedSchema, applySchema }] = await Promise.all([import("pg"), import("./store/span-writer.js")]);
   const client = new pg.Client({ connectionString: config.databaseUrl });
   await client.connect();
   try {
-    await applySchema(client, config.table, config.correlationKeys, config.columns);
-    logInfo(`schema applied: table ${config.table} and its indexes exist in ${redactUrl(config.databaseUrl)}`);
+    if (v.partitioned) {
+      const { partitions } = await applyPartitionedSchema(client, config.table, config.correlationKeys, config.columns, { days, partman: !!v.partman });
+      logInfo(`schema applied: table ${config.table}, partitioned by day (${partitions}), and its indexes exist in ${redactUrl(config.databaseUrl)}`);
+    } else {
+      await applySchema(client, config.table, config.correlationKeys, config.columns);
+      logInfo(`schema applied: table ${config.table} and its indexes exist in ${redactUrl(config.databaseUrl)}`);
+    }
   } finally {
     await client.end();
   }

@@ -32,6 +32,10 @@ export const EXPECTED_HOP_SHARE = 0.9;
 
 /** The metadata contrast reads at most this many of the latest failures and successes of a cluster. */
 export const CONTRAST_SAMPLE = 2000;
+/** A metadata key with more distinct values than max(3, this share of the sample) behaves like an id: no contrast. */
+export const ID_LIKE_SHARE = 0.5;
+/** A failure cluster that merged several raw messages takes its percentiles from at most this many of its newest failures. */
+export const DURATION_SAMPLE = 2000;
 /** Clusters whose metadata is contrasted with successes (one bounded query each). */
 export const CONTRASTED_CLUSTERS = 5;
 /** diagnose reads at most this many of the latest failures of an execution's cluster; more, and its count is "at least". */

@@ -2,6 +2,7 @@
 // the duration shape of a cluster (too fast for a round trip, piled up at a limit, or spread), and
 // the metadata values over-represented among failures compared with successes.
 
+import { ID_LIKE_SHARE } from "./defaults.js";
 import { round } from "./format.js";
 
 /**
@@ -105,7 +106,7 @@ export function contrastMetadata(
 ): DistinguishingValue[] {
   const minFailureShare = options.minFailureShare ?? 0.5;
   const minDifference = options.minDifference ?? 0.25;
-  const maxDistinctShare = options.maxDistinctShare ?? 0.5;
+  const maxDistinctShare = options.maxDistinctShare ?? ID_LIKE_SHARE;
   // With no successes there is nothing to set failures apart from: "100% vs 0 of 0" would mislead.
   if (failureTotal === 0 || successTotal === 0) return [];
   const out: DistinguishingValue[] = [];

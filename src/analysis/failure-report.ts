@@ -42,6 +42,10 @@ export const failureReportSchema = z.object({
       first_seen: z.string(),
       last_seen: z.string(),
       duration_ms: z.object({ min: z.number(), p50: z.number(), p95: z.number(), max: z.number() }).optional(),
+      duration_sample: z
+        .number()
+        .optional()
+        .describe("Present when p50 and p95 come from this many of the cluster's newest failures, not all of them (min and max are exact)."),
       shape: z.enum(["immediate", "timeout-like", "spread", "unfinished", "unknown"]),
       shape_note: z.string(),
       operation_total: z.number().optional(),
@@ -103,7 +107,8 @@ export function renderFailureReport(out: FailureReport, options: { immediateMs: 
 
   out.clusters.forEach((c, i) => {
     const d = c.duration_ms;
-    const durations = d ? `${formatMs(d.min)}–${formatMs(d.max)} (p50 ${formatMs(d.p50)}, p95 ${formatMs(d.p95)})` : "no duration";
+    const sampled = c.duration_sample !== undefined ? ` of the newest ${c.duration_sample}` : "";
+    const durations = d ? `${formatMs(d.min)}–${formatMs(d.max)} (p50 ${formatMs(d.p50)}, p95 ${formatMs(d.p95)}${sampled})` : "no duration";
     const error = c.example_error ? ` error=${quoteData(c.example_error, 160)}` : " (no error message)";
     lines.push("", `${i + 1}. ${formatHop(c.service, c.operation)} ${c.status.toUpperCase()} ×${c.count}${error}`);
     lines.push(`   ${durations} · ${c.shape_note}`);

@@ -50,7 +50,9 @@ export interface TraceReport {
   duration_ms: number;
   span_count: number;
   status_counts: Record<string, number>;
+  /** Every failing span of the trace, shown or collapsed, up to FAILED_IDS_CAP: none exists only as a count. */
   failed_span_ids: string[];
+  failed_span_ids_truncated: boolean;
   /** Top-down; critical_ms is the time the span itself holds the path (they sum to its root's duration). */
   critical_path: Array<{ span_id: string; service: string; operation: string; duration_ms: number; self_ms?: number; critical_ms: number }>;
   spans: ReportSpan[];
@@ -65,6 +67,8 @@ export interface TraceReport {
 }
 
 const LIST_CAP = 25;
+/** Failing span ids listed outside the span budget; the answer budget will bound this further. */
+export const FAILED_IDS_CAP = 5000;
 const METADATA_KEYS_CAP = 12;
 
 export function buildTraceReport(
@@ -91,7 +95,8 @@ export function buildTraceReport(
     duration_ms: round(tree.endMs - tree.startMs),
     span_count: tree.nodes.length,
     status_counts: statusCounts,
-    failed_span_ids: failed.slice(0, LIST_CAP).map((n) => n.span.spanId),
+    failed_span_ids: failed.slice(0, FAILED_IDS_CAP).map((n) => n.span.spanId),
+    failed_span_ids_truncated: failed.length > FAILED_IDS_CAP,
     critical_path: tree.criticalPath.slice(0, LIST_CAP).map((n) => ({
       span_id: n.span.spanId,
       service: n.span.service,

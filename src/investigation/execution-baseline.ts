@@ -8,9 +8,8 @@ import { buildSpanTree, type SpanNode, type SpanTree } from "../analysis/span-tr
 import type { Span } from "../analysis/span.js";
 import { hopOf, learnBaseline, succeeded, type Baseline } from "../analysis/gaps.js";
 import { learnProfile, type BaselineProfile } from "../analysis/baseline-profile.js";
-import { BASELINE_SPAN_LIMIT, LINK_MARGIN_MS, LOOKAHEAD_MS, LOOKBACK_MS, MIN_BASELINE_EXECUTIONS } from "../analysis/defaults.js";
+import { BASELINE_SPAN_LIMIT, LINK_MARGIN_MS, LOOKAHEAD_MS, LOOKBACK_MS, MAX_TRACES_PER_JOB, MIN_BASELINE_EXECUTIONS } from "../analysis/defaults.js";
 import type { RootSpan, SpanReader, TimeRange } from "../store/span-table.js";
-import { withLinkedHops } from "./execution-lookup.js";
 
 /**
  * Many executions at once: the roots' traces plus the traces that share their correlation values, in
@@ -99,7 +98,8 @@ export async function executionBaseline(
  * hops joined to it by job_id, as a profile of one. Null when it has no spans.
  */
 export async function chosenBaseline(spans: SpanReader, traceId: string, limit: number): Promise<SpanNode | null> {
-  const loaded = await withLinkedHops(spans, await spans.spansOfTraces([traceId], limit), limit);
-  if (!loaded.spans.length) return null;
+  const loaded = await spans.execution({ id: traceId, first: "trace_id", limit, linked: true, linkMarginMs: LINK_MARGIN_MS, maxTraces: MAX_TRACES_PER_JOB });
+  // A baseline is named by its trace id: a job id that happens to match is not the trace asked for.
+  if (loaded.by !== "trace_id" || !loaded.spans.length) return null;
   return buildSpanTree(loaded.spans, { correlationKeys: [...spans.correlationKeys] }).roots[0] ?? null;
 }

@@ -1,8 +1,8 @@
 // Finding the spans of one execution: by trace_id or job_id (an id of the wrong kind is tried as the
-// other), with the hops that share its job_id in other trace ids. Shared by get_trace, find_gaps and
-// diagnose; a miss is a NotFoundError naming recent failing traces instead.
+// other), with the hops that share its job_id in other trace ids, in one statement. Shared by
+// get_trace, find_gaps and diagnose; a miss is a NotFoundError naming recent failing traces instead.
 
-import { knownEndMs, type Span } from "../analysis/span.js";
+import type { Span } from "../analysis/span.js";
 import { formatHop, formatMs, isoTime } from "../analysis/format.js";
 import { LINK_MARGIN_MS, MAX_TRACES_PER_JOB } from "../analysis/defaults.js";
 import { InputError, NotFoundError } from "../errors.js";
@@ -47,60 +47,21 @@ export async function findExecution(spans: SpanReader, input: TraceLookup, limit
   throw new NotFoundError(await notFoundMessage(spans, input.trace_id ?? input.job_id!, nowMs));
 }
 
+/** One statement (two on a partitioned table that has to widen): see SpanReader.execution. */
 async function lookupTrace(spans: SpanReader, input: TraceLookup, limit: number): Promise<Resolution | null> {
-  if (input.trace_id) {
-    const loaded = await spans.spansOfTraces([input.trace_id], limit);
-    if (loaded.spans.length) {
-      return { loaded: input.include_linked ? await withLinkedHops(spans, loaded, limit) : loaded, resolved: { by: "trace_id", value: input.trace_id } };
-    }
-    const asJob = await byCorrelation(spans, input.trace_id, limit);
-    if (asJob) {
-      asJob.resolved.note = `No trace has id ${input.trace_id}, but it is the ${asJob.resolved.key} of ${asJob.traceCount} trace(s): showing those.`;
-      return asJob;
-    }
-    return null;
+  const id = input.trace_id ?? input.job_id!;
+  const first = input.trace_id ? "trace_id" : "job_id";
+  const found = await spans.execution({ id, first, limit, linked: input.include_linked, linkMarginMs: LINK_MARGIN_MS, maxTraces: MAX_TRACES_PER_JOB });
+  if (found.by === null) return null;
+  const notes: string[] = [];
+  if (first === "trace_id" && found.by === "job_id") notes.push(`No trace has id ${id}, but it is the ${found.key} of ${found.traceCount} trace(s): showing those.`);
+  else if (found.by === "job_id" && found.moreTraces) notes.push(`${found.key} ${id} has more than ${MAX_TRACES_PER_JOB} traces; showing the ${MAX_TRACES_PER_JOB} most recent.`);
+  if (first === "job_id" && found.by === "trace_id") notes.push(`No span has ${spans.correlationKeys.join("/")} = ${id}, but it is a trace id: showing that trace.`);
+  if (found.widenedAfterMs !== undefined) {
+    notes.push(`Not in the partitions of the last ${Math.round(found.widenedAfterMs / 3_600_000)} hours, so every partition was searched.`);
   }
-  const job = input.job_id!;
-  const byJob = await byCorrelation(spans, job, limit);
-  if (byJob) return byJob;
-  const asTrace = await spans.spansOfTraces([job], limit);
-  if (asTrace.spans.length) {
-    return {
-      loaded: input.include_linked ? await withLinkedHops(spans, asTrace, limit) : asTrace,
-      resolved: { by: "trace_id", value: job, note: `No span has ${spans.correlationKeys.join("/")} = ${job}, but it is a trace id: showing that trace.` },
-    };
-  }
-  return null;
-}
-
-async function byCorrelation(spans: SpanReader, value: string, limit: number): Promise<(Resolution & { traceCount: number }) | null> {
-  for (const key of spans.correlationKeys) {
-    const traceIds = await spans.traceIdsByCorrelation(key, value, MAX_TRACES_PER_JOB + 1);
-    if (!traceIds.length) continue;
-    const loaded = await spans.spansOfTraces(traceIds.slice(0, MAX_TRACES_PER_JOB), limit);
-    const note =
-      traceIds.length > MAX_TRACES_PER_JOB
-        ? `${key} ${value} has more than ${MAX_TRACES_PER_JOB} traces; showing the ${MAX_TRACES_PER_JOB} most recent.`
-        : undefined;
-    return { loaded, resolved: { by: "job_id", value, key, ...(note ? { note } : {}) }, traceCount: Math.min(traceIds.length, MAX_TRACES_PER_JOB) };
-  }
-  return null;
-}
-
-/** Hops in other trace ids that share this trace's job_id and overlap it in time. */
-export async function withLinkedHops(spans: SpanReader, loaded: { spans: Span[]; truncated: boolean }, limit: number) {
-  const own = new Set(loaded.spans.map((s) => s.traceId));
-  const fromMs = loaded.spans.reduce((min, s) => Math.min(min, s.startMs), Infinity) - LINK_MARGIN_MS;
-  const toMs = loaded.spans.reduce((max, s) => Math.max(max, knownEndMs(s) ?? s.startMs), -Infinity) + LINK_MARGIN_MS;
-  const linked = new Set<string>();
-  for (const key of spans.correlationKeys) {
-    const values = [...new Set(loaded.spans.map((s) => s.metadata[key]).filter((v) => v !== undefined && v !== null && v !== "").map(String))].slice(0, 5);
-    // One statement per key for all its values, not one per value.
-    for (const id of await spans.traceIdsByCorrelationValues(key, values, values.length * 10, { fromMs, toMs })) if (!own.has(id)) linked.add(id);
-  }
-  if (!linked.size || loaded.truncated) return loaded;
-  const extra = await spans.spansOfTraces([...linked], Math.max(1, limit - loaded.spans.length));
-  return { spans: [...loaded.spans, ...extra.spans], truncated: extra.truncated };
+  const resolved: Resolved = { by: found.by, value: id, ...(found.key !== undefined && { key: found.key }), ...(notes.length && { note: notes.join(" ") }) };
+  return { loaded: { spans: found.spans, truncated: found.truncated }, resolved };
 }
 
 async function notFoundMessage(spans: SpanReader, id: string, nowMs: number): Promise<string> {

@@ -21,12 +21,6 @@ import { onsetOfCluster } from "./change-onset.js";
 
 const statsOf = (c: ClusterRow) => ({ count: c.count, minMs: c.minMs, p05Ms: c.p05Ms, p50Ms: c.p50Ms, p95Ms: c.p95Ms, maxMs: c.maxMs });
 
-function uniqueOperations(clusters: ReadonlyArray<{ service: string; operation: string }>) {
-  const seen = new Map<string, { service: string; operation: string }>();
-  for (const c of clusters) seen.set(`${c.service}\u0000${c.operation}`, { service: c.service, operation: c.operation });
-  return [...seen.values()];
-}
-
 /** Each cluster with its shape and success rate; the largest few also with what sets them apart. */
 export async function describeClusters(
   queries: FailureQueries,
@@ -35,14 +29,11 @@ export async function describeClusters(
   immediateMs: number,
   changes?: ChangeQueries,
 ): Promise<FailureClusterReport[]> {
-  // The success rates and the contrasts depend only on the clusters: all of them at once.
-  const contrasted = clusters.slice(0, CONTRASTED_CLUSTERS);
-  const [counts, contrasts] = await Promise.all([
-    queries.operationCounts(filter, uniqueOperations(clusters)),
-    Promise.all(contrasted.map((c) => queries.valueCounts(filter, c, CONTRAST_SAMPLE, immediateMs))),
-  ]);
-  const distinguishing = contrasts.map((v) => contrastMetadata(v.failures, v.failureTotal, v.successes, v.successTotal));
+  // The success rates and the contrasts depend only on the clusters: one statement per operation, all at once.
+  const { counts, contrasts } = await queries.clusterContext(filter, clusters, CONTRASTED_CLUSTERS, CONTRAST_SAMPLE, immediateMs);
+  const distinguishing = contrasts.map((v) => (v ? contrastMetadata(v.failures, v.failureTotal, v.successes, v.successTotal) : []));
   // Change onset, apart from the contrast above: only for values no success carries, one bounded pair of reads each.
+  const contrasted = clusters.slice(0, CONTRASTED_CLUSTERS);
   const onsets = changes
     ? await Promise.all(contrasted.map((c, i) => onsetOfValues(changes, filter, c, distinguishing[i]!, immediateMs)))
     : [];
@@ -62,10 +53,12 @@ export async function describeClusters(
       first_seen: isoTime(c.firstMs),
       last_seen: isoTime(c.lastMs),
       ...(c.minMs !== null && { duration_ms: { min: round(c.minMs), p50: round(c.p50Ms!), p95: round(c.p95Ms!), max: round(c.maxMs!) } }),
+      // Said only when p50/p95 are not over every failure of the cluster.
+      ...(c.minMs !== null && c.durationSample !== null && { duration_sample: c.durationSample }),
       shape,
       shape_note: shapeSentence(shape, stats, { immediateMs }),
       ...(op && { operation_total: op.total, operation_failed: op.failed, operation_success_rate: op.total ? round(op.succeeded / op.total, 3) : 0 }),
-      // The contrast costs one bounded query per cluster: done for the largest clusters only.
+      // The contrast is counted for the largest clusters only (CONTRASTED_CLUSTERS).
       ...(v && {
         distinguishing: distinguishing[i]!,
         contrast_sample: { failures: v.failureTotal, successes: v.successTotal },

@@ -1,10 +1,11 @@
 // The set-based queries behind list_failed_spans: failure clusters aggregated in Postgres, a keyset
 // page of failing spans, success counts per operation, and metadata value counts for one cluster on
-// bounded samples of failures and successes. Nothing is fetched whole into Node to be filtered.
+// bounded samples of failures and successes. Postgres groups and counts; only the top values come back.
 
 import type { Row } from "./database.js";
 import { validateMetadataKey } from "./span-columns.js";
-import type { SpanSql } from "./span-sql.js";
+import { SpanSql } from "./span-sql.js";
+import { DURATION_SAMPLE, ID_LIKE_SHARE } from "../analysis/defaults.js";
 import type { Span } from "../analysis/span.js";
 import { looksLikeUuid, toSpan, type SpanTable, type TimeRange } from "./span-table.js";
 
@@ -43,6 +44,10 @@ export interface ClusterRow {
   exampleError: string | null;
   exampleTraceIds: string[];
   exampleCorrelation: string[];
+  /** Set when p05/p50/p95 come from this many of the cluster's newest failures rather than from all of them. */
+  durationSample: number | null;
+  /** Every raw error message with the cluster's signature, when there are few: the contrast matches them instead of masking rows. */
+  messages: string[] | null;
 }
 
 export interface ClusterPage {
@@ -79,6 +84,12 @@ class Where {
   constructor(params: unknown[] = []) {
     this.params = [...params];
   }
+  /** Another set of clauses numbering its parameters in the same list: for statements with several WHEREs. */
+  sibling(): Where {
+    const w = new Where();
+    (w as { params: unknown[] }).params = this.params;
+    return w;
+  }
   param(value: unknown, cast = ""): string {
     this.params.push(value);
     return `$${this.params.length}${cast}`;
@@ -93,6 +104,9 @@ class Where {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A signature with more raw messages than this is matched by masking rows, not by message list. */
+const MAX_CLUSTER_MESSAGES = 200;
 
 export class FailureQueries {
   constructor(private readonly spans: SpanTable) {}
@@ -115,8 +129,7 @@ export class FailureQueries {
   }
 
   /** Failure-only clauses: which statuses count, unfinished spans, duration bounds. */
-  private failureWhere(t: SpanSql, f: FailureFilter): Where {
-    const w = new Where();
+  private failureWhere(t: SpanSql, f: FailureFilter, w = new Where()): Where {
     this.scope(t, f, w);
     w.add(t.failureIndexPredicate);
     const statuses = f.statuses?.length ? f.statuses : (["failed", "error", "timeout", "unfinished"] as FailureStatus[]);
@@ -141,57 +154,104 @@ export class FailureQueries {
     return `CASE WHEN ${t.durationMs} < ${w.param(immediateMs)} THEN 'immediate' ELSE 'slower' END`;
   }
 
+  /**
+   * The clusters of failures in scope, largest first, grouped in Postgres so the cost stays near a
+   * grouped count: one pass over the failing rows groups them on the raw columns — status as stored,
+   * the raw error message (distinct messages are few), the immediate band — with counts, bounds and
+   * exact percentiles per group (g); the masks then run once per distinct message (m), and the groups
+   * merge by status class and signature (c). A cluster of one raw group keeps its exact percentiles;
+   * one that merged several messages takes them from its newest DURATION_SAMPLE failures, and says so.
+   * The newest examples are read backwards on the failures index for the returned clusters only,
+   * matched on their raw statuses and messages (no row is masked).
+   */
   async clusters(f: FailureFilter, limit: number, correlationKey: string, immediateMs: number): Promise<ClusterPage> {
     const t = await this.spans.sql();
     const w = this.failureWhere(t, f);
-    const band = this.band(t, w, immediateMs);
+    // The examples repeat the scope and the failure predicate, with the cluster's own columns added.
+    const scopeSql = w.sql;
+    const immediate = `(${t.durationMs} < ${w.param(immediateMs)})`;
     const limitParam = w.param(limit);
+    const maxMessages = w.param(MAX_CLUSTER_MESSAGES);
+    const sample = w.param(DURATION_SAMPLE);
+    const key = "service, operation, status, signature, band";
+    const correlation = t.field(correlationKey);
+    const sameCluster = `${t.service} = top.service AND ${t.operation} = top.operation AND ${t.status}::text = ANY(top.statuses)
+                 AND coalesce(${immediate}, false) = top.immediate
+                 AND (CASE WHEN top.messages IS NULL THEN ${t.errorSignature} = top.signature ELSE coalesce(${t.errorMessage}, '') = ANY(top.messages) END)`;
+    const newest = (columns: string, extra: string, n: string) =>
+      `SELECT ${columns} FROM ${t.from} WHERE ${extra} ${scopeSql} AND ${t.startedAt} <= top.last_at AND ${sameCluster} ORDER BY ${t.startedAt} DESC LIMIT ${n}`;
     const rows = await this.spans.query(
-      `WITH f AS (
-         SELECT ${t.service}::text AS service, ${t.operation}::text AS operation, ${this.statusClass(t)} AS status,
-                ${t.errorSignature} AS signature, ${band} AS band, ${t.errorMessage} AS error, ${t.startedAt} AS started_at,
-                ${t.traceId}::text AS trace_id, ${t.durationMs} AS duration_ms, ${t.field(correlationKey)} AS correlation
+      `WITH g AS (
+         SELECT ${t.service}::text AS service, ${t.operation}::text AS operation, ${t.status}::text AS raw_status,
+                coalesce(${t.errorMessage}, '') AS message, coalesce(${immediate}, false) AS immediate,
+                count(*) AS n, count(${correlation}) AS correlated, min(${t.startedAt}) AS first_at, max(${t.startedAt}) AS last_at,
+                min(${t.durationMs}) AS min_ms, max(${t.durationMs}) AS max_ms, count(${t.durationMs}) AS timed,
+                percentile_cont(ARRAY[0.05, 0.5, 0.95]::float8[]) WITHIN GROUP (ORDER BY ${t.durationMs}) AS pct
            FROM ${t.from} WHERE ${w.sql}
+          GROUP BY 1, 2, 3, 4, 5
+       ),
+       m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM g) d),
+       c AS (
+         SELECT service, operation, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status,
+                signature, CASE WHEN immediate THEN 'immediate' ELSE 'slower' END AS band, immediate,
+                sum(n)::int AS count, sum(correlated) AS correlated, min(first_at) AS first_at, max(last_at) AS last_at,
+                min(min_ms) AS min_ms, max(max_ms) AS max_ms, sum(timed)::int AS timed, count(*) AS groups, min(pct) AS pct,
+                array_agg(DISTINCT raw_status) AS statuses,
+                CASE WHEN count(DISTINCT message) <= ${maxMessages} THEN array_agg(DISTINCT message) END AS messages
+           FROM g JOIN m USING (message) GROUP BY 1, 2, 3, 4, 5, 6
+       ),
+       top AS (
+         SELECT c.*, row_number() OVER (ORDER BY count DESC, ${key}) AS rank,
+                (count(*) OVER ())::int AS cluster_total, (sum(count) OVER ())::int AS failure_total
+           FROM c ORDER BY count DESC, ${key} LIMIT ${limitParam}
        )
-       SELECT service, operation, status, signature, band, count(*)::int AS count,
-              (EXTRACT(EPOCH FROM min(started_at)) * 1000)::float8 AS first_ms,
-              (EXTRACT(EPOCH FROM max(started_at)) * 1000)::float8 AS last_ms,
-              min(duration_ms) AS min_ms,
-              percentile_cont(0.05) WITHIN GROUP (ORDER BY duration_ms) AS p05_ms,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50_ms,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95_ms,
-              max(duration_ms) AS max_ms,
-              (array_agg(error ORDER BY started_at DESC))[1] AS example_error,
-              (array_agg(trace_id ORDER BY started_at DESC))[1:3] AS example_trace_ids,
-              (array_agg(correlation ORDER BY started_at DESC) FILTER (WHERE correlation IS NOT NULL))[1:3] AS example_correlation,
-              (count(*) OVER ())::int AS cluster_total,
-              (sum(count(*)) OVER ())::int AS failure_total
-         FROM f
-        GROUP BY service, operation, status, signature, band
-        ORDER BY count(*) DESC, service, operation, status, signature, band
-        LIMIT ${limitParam}`,
+       SELECT top.service, top.operation, top.status, top.signature, top.band, top.count, top.min_ms, top.max_ms, top.messages,
+              top.cluster_total, top.failure_total,
+              (EXTRACT(EPOCH FROM top.first_at) * 1000)::float8 AS first_ms, (EXTRACT(EPOCH FROM top.last_at) * 1000)::float8 AS last_ms,
+              CASE WHEN top.groups = 1 THEN top.pct ELSE q.pct END AS pct, CASE WHEN top.groups = 1 THEN NULL ELSE q.sampled END AS sampled,
+              top.timed, e.example_error, e.example_trace_ids, j.example_correlation
+         FROM top
+         CROSS JOIN LATERAL (
+           SELECT percentile_cont(ARRAY[0.05, 0.5, 0.95]::float8[]) WITHIN GROUP (ORDER BY d) AS pct, count(d)::int AS sampled
+             FROM (${newest(`${t.durationMs} AS d`, "top.groups > 1 AND", sample)}) x
+         ) q
+         CROSS JOIN LATERAL (
+           SELECT (array_agg(error ORDER BY at DESC, trace_id DESC))[1] AS example_error, array_agg(trace_id ORDER BY at DESC, trace_id DESC) AS example_trace_ids
+             FROM (${newest(`${t.errorMessage} AS error, ${t.traceId}::text AS trace_id, ${t.startedAt} AS at`, "", "3")}) x
+         ) e
+         CROSS JOIN LATERAL (
+           SELECT array_agg(v ORDER BY at DESC) AS example_correlation
+             FROM (${newest(`${correlation} AS v, ${t.startedAt} AS at`, `top.correlated > 0 AND ${correlation} IS NOT NULL AND`, "3")}) x
+         ) j
+        ORDER BY top.rank`,
       w.params,
     );
     const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
     return {
-      clusters: rows.map((r) => ({
-        service: String(r.service),
-        operation: String(r.operation),
-        status: String(r.status),
-        signature: String(r.signature ?? ""),
-        band: r.band === "immediate" ? "immediate" : "slower",
-        count: Number(r.count),
-        firstMs: Number(r.first_ms),
-        lastMs: Number(r.last_ms),
-        minMs: num(r.min_ms),
-        p05Ms: num(r.p05_ms),
-        p50Ms: num(r.p50_ms),
-        p95Ms: num(r.p95_ms),
-        maxMs: num(r.max_ms),
-        exampleError: r.example_error == null ? null : String(r.example_error),
-        exampleTraceIds: (r.example_trace_ids as string[] | null) ?? [],
-        exampleCorrelation: (r.example_correlation as string[] | null) ?? [],
-      })),
+      clusters: rows.map((r) => {
+        const pct = (r.pct as Array<number | null> | null) ?? [null, null, null];
+        return {
+          service: String(r.service),
+          operation: String(r.operation),
+          status: String(r.status),
+          signature: String(r.signature ?? ""),
+          band: r.band === "immediate" ? "immediate" : "slower",
+          count: Number(r.count),
+          firstMs: Number(r.first_ms),
+          lastMs: Number(r.last_ms),
+          minMs: num(r.min_ms),
+          p05Ms: num(pct[0]),
+          p50Ms: num(pct[1]),
+          p95Ms: num(pct[2]),
+          maxMs: num(r.max_ms),
+          exampleError: r.example_error == null ? null : String(r.example_error),
+          exampleTraceIds: (r.example_trace_ids as string[] | null) ?? [],
+          exampleCorrelation: (r.example_correlation as string[] | null) ?? [],
+          // Only a cluster that merged several messages and has more timed failures than the sample is sampled.
+          durationSample: r.sampled != null && Number(r.sampled) < Number(r.timed) ? Number(r.sampled) : null,
+          messages: (r.messages as string[] | null) ?? null,
+        };
+      }),
       clusterTotal: rows.length ? Number(rows[0]!.cluster_total) : 0,
       failureTotal: rows.length ? Number(rows[0]!.failure_total) : 0,
     };
@@ -222,7 +282,11 @@ export class FailureQueries {
     };
   }
 
-  /** Totals per operation in the same scope (window, metadata filters), all statuses: one index range per operation. */
+  /**
+   * Totals per operation in the same scope (window, metadata filters), all statuses: one index range
+   * per operation, grouped on the raw status so the failure and success tests run once per status,
+   * not once per span.
+   */
   async operationCounts(f: FailureFilter, operations: Array<{ service: string; operation: string }>): Promise<OperationCounts[]> {
     if (!operations.length) return [];
     const t = await this.spans.sql();
@@ -234,11 +298,10 @@ export class FailureQueries {
       `SELECT op.service, op.operation, c.total, c.failed, c.succeeded
          FROM unnest(${services}, ${ops}) AS op(service, operation)
          CROSS JOIN LATERAL (
-           SELECT count(*)::int AS total,
-                  count(*) FILTER (WHERE ${t.isFailure})::int AS failed,
-                  count(*) FILTER (WHERE ${t.isSuccess})::int AS succeeded
-             FROM ${t.from}
-            WHERE ${t.service} = op.service AND ${t.operation} = op.operation AND ${w.sql}
+           SELECT coalesce(sum(n), 0)::int AS total, coalesce(sum(n) FILTER (WHERE failed), 0)::int AS failed,
+                  coalesce(sum(n) FILTER (WHERE succeeded), 0)::int AS succeeded
+             FROM (SELECT ${t.isFailure} AS failed, ${t.isSuccess} AS succeeded, count(*) AS n FROM ${t.from}
+                    WHERE ${t.service} = op.service AND ${t.operation} = op.operation AND ${w.sql} GROUP BY ${t.status}) x
          ) c`,
       w.params,
     );
@@ -254,31 +317,46 @@ export class FailureQueries {
   /**
    * Metadata value counts for one cluster's failures and for successes of the same operation in the
    * same scope: the most recent `sample` of each, so the cost is bounded whatever the table's size.
+   * Counted in Postgres, and only what could set the failures apart comes back: keys that behave like
+   * ids (more distinct values than max(3, ID_LIKE_SHARE × the side's total), on either side) are left
+   * out, and of the others the 3 values most frequent among failures (a value needs half of them to be
+   * reported), with their counts among successes. Metadata that is not a JSON object counts as empty.
    */
   async valueCounts(
     f: FailureFilter,
-    cluster: { service: string; operation: string; status: string; signature: string; band: string },
+    cluster: { service: string; operation: string; status: string; signature: string; band: string; messages?: readonly string[] | null },
     sample: number,
     immediateMs: number,
   ): Promise<ValueCountRows> {
     const t = await this.spans.sql();
     const fw = this.failureWhere(t, { ...f, service: cluster.service, operation: cluster.operation });
     fw.add(`${this.statusClass(t)} = ${fw.param(cluster.status)}`);
-    fw.add(`${t.errorSignature} = ${fw.param(cluster.signature)}`);
+    // The cluster's raw messages, when known, spare masking every row of the operation's failures.
+    if (cluster.messages) fw.add(`coalesce(${t.errorMessage}, '') = ANY(${fw.param(cluster.messages, "::text[]")})`);
+    else fw.add(`${t.errorSignature} = ${fw.param(cluster.signature)}`);
     fw.add(`${this.band(t, fw, immediateMs)} = ${fw.param(cluster.band)}`);
     const sw = new Where(fw.params);
     this.scope(t, { ...f, service: cluster.service, operation: cluster.operation }, sw);
     sw.add(t.isSuccess);
     const sampleParam = sw.param(sample);
+    const share = sw.param(ID_LIKE_SHARE, "::float8");
     const scalar = `jsonb_typeof(e.value) IN ('string', 'number', 'boolean')`;
+    const entries = (side: string) => `jsonb_each(CASE WHEN jsonb_typeof(${side}.m) = 'object' THEN ${side}.m ELSE '{}'::jsonb END) e`;
     const rows = await this.spans.query<Row & { side: string; key: string | null; value: string | null; n: number }>(
       `WITH fail AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${fw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam}),
-            ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${sw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam})
-       SELECT 'f' AS side, e.key, e.value #>> '{}' AS value, count(*)::int AS n FROM fail, jsonb_each(CASE WHEN jsonb_typeof(fail.m) = 'object' THEN fail.m ELSE '{}'::jsonb END) e WHERE ${scalar} GROUP BY 2, 3
-       UNION ALL
-       SELECT 's', e.key, e.value #>> '{}', count(*)::int FROM ok, jsonb_each(CASE WHEN jsonb_typeof(ok.m) = 'object' THEN ok.m ELSE '{}'::jsonb END) e WHERE ${scalar} GROUP BY 2, 3
-       UNION ALL SELECT 'F', NULL, NULL, (SELECT count(*) FROM fail)::int
-       UNION ALL SELECT 'S', NULL, NULL, (SELECT count(*) FROM ok)::int`,
+            ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${sw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam}),
+            n AS (SELECT (SELECT count(*) FROM fail) AS f, (SELECT count(*) FROM ok) AS s),
+            fv AS (SELECT e.key, e.value #>> '{}' AS value, count(*) AS n FROM fail, ${entries("fail")} WHERE ${scalar} GROUP BY 1, 2),
+            sv AS (SELECT e.key, e.value #>> '{}' AS value, count(*) AS n FROM ok, ${entries("ok")} WHERE ${scalar} GROUP BY 1, 2),
+            keys AS (
+              SELECT key FROM fv GROUP BY key HAVING count(*) <= greatest(3, ${share} * (SELECT f FROM n))
+              EXCEPT SELECT key FROM sv GROUP BY key HAVING count(*) > greatest(3, ${share} * (SELECT s FROM n))
+            ),
+            top AS (SELECT fv.*, row_number() OVER (PARTITION BY fv.key ORDER BY fv.n DESC, fv.value) AS r FROM fv JOIN keys USING (key))
+       SELECT 'f' AS side, key, value, n::int AS n FROM top WHERE r <= 3
+       UNION ALL SELECT 's', sv.key, sv.value, sv.n::int FROM sv JOIN top USING (key, value) WHERE top.r <= 3
+       UNION ALL SELECT 'F', NULL, NULL, f::int FROM n
+       UNION ALL SELECT 'S', NULL, NULL, s::int FROM n`,
       sw.params,
     );
     const out: ValueCountRows = { failures: new Map(), failureTotal: 0, successes: new Map(), successTotal: 0 };
@@ -293,6 +371,108 @@ export class FailureQueries {
       }
     }
     return out;
+  }
+
+  /**
+   * What the clusters need beyond themselves, one statement per operation they name, side by side:
+   * the operation's counts in scope (its success rate) and, for the first `contrasted` clusters, the
+   * metadata contrast — the latest `sample` failures of each cluster against the latest `sample`
+   * successes of the operation, read once for all its clusters — counted in Postgres and returning
+   * only what could be reported: keys that behave like ids on either side are dropped, and of the
+   * others the 3 values most frequent among a cluster's failures (a value needs half of them to be
+   * reported), with their counts among the successes. Metadata that is not a JSON object counts as empty.
+   */
+  async clusterContext(
+    f: FailureFilter,
+    clusters: readonly ClusterRow[],
+    contrasted: number,
+    sample: number,
+    immediateMs: number,
+  ): Promise<{ counts: OperationCounts[]; contrasts: Array<ValueCountRows | undefined> }> {
+    const ops = new Map<string, { service: string; operation: string; members: number[] }>();
+    clusters.forEach((c, i) => {
+      const k = `${c.service}\u0000${c.operation}`;
+      const op = ops.get(k) ?? { service: c.service, operation: c.operation, members: [] };
+      if (i < contrasted) op.members.push(i);
+      ops.set(k, op);
+    });
+    const contrasts: Array<ValueCountRows | undefined> = clusters.map(() => undefined);
+    const counts = await Promise.all(
+      [...ops.values()].map(async (op) => {
+        const r = await this.operationContext(f, op, op.members.map((i) => clusters[i]!), sample, immediateMs);
+        op.members.forEach((i, j) => (contrasts[i] = r.contrasts[j]));
+        return r.counts;
+      }),
+    );
+    return { counts, contrasts };
+  }
+
+  private async operationContext(
+    f: FailureFilter,
+    op: { service: string; operation: string },
+    members: readonly ClusterRow[],
+    sample: number,
+    immediateMs: number,
+  ): Promise<{ counts: OperationCounts; contrasts: ValueCountRows[] }> {
+    const t = await this.spans.sql();
+    const scoped = { ...f, service: op.service, operation: op.operation };
+    const w = new Where();
+    this.scope(t, scoped, w);
+    // LIMIT 0 when nothing is contrasted: the successes are then never read.
+    const okLimit = w.param(members.length ? sample : 0);
+    const limit = w.param(sample);
+    const share = w.param(ID_LIKE_SHARE, "::float8");
+    const entries = (side: string) => `jsonb_each(CASE WHEN jsonb_typeof(${side}.m) = 'object' THEN ${side}.m ELSE '{}'::jsonb END) e`;
+    const scalar = `jsonb_typeof(e.value) IN ('string', 'number', 'boolean')`;
+    const failures = members.map((c, i) => {
+      const fw = this.failureWhere(t, scoped, w.sibling());
+      fw.add(`${this.statusClass(t)} = ${fw.param(c.status)}`);
+      // The cluster's raw messages, when known, spare masking every row of the operation's failures.
+      if (c.messages) fw.add(`coalesce(${t.errorMessage}, '') = ANY(${fw.param(c.messages, "::text[]")})`);
+      else fw.add(`${t.errorSignature} = ${fw.param(c.signature)}`);
+      fw.add(`${this.band(t, fw, immediateMs)} = ${fw.param(c.band)}`);
+      return [
+        `f${i} AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${fw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${limit})`,
+        `fv${i} AS (SELECT ${i} AS c, e.key, e.value #>> '{}' AS value, count(*) AS n FROM f${i}, ${entries(`f${i}`)} WHERE ${scalar} GROUP BY 2, 3)`,
+      ];
+    });
+    const union = (parts: string[], empty: string) => (parts.length ? parts.join(" UNION ALL ") : empty);
+    const rows = await this.spans.query<Row & { side: string; c: number | null; key: string | null; value: string | null; n: number; failed: number; succeeded: number }>(
+      `WITH x AS (SELECT ${t.isFailure} AS failed, ${t.isSuccess} AS succeeded, count(*) AS n FROM ${t.from} WHERE ${w.sql} GROUP BY ${t.status}),
+            ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${w.sql} AND ${t.isSuccess} ORDER BY ${t.startedAt} DESC LIMIT ${okLimit}),
+            sv AS (SELECT e.key, e.value #>> '{}' AS value, count(*) AS n FROM ok, ${entries("ok")} WHERE ${scalar} GROUP BY 1, 2),
+            sk AS (SELECT key FROM sv GROUP BY key HAVING count(*) > greatest(3, ${share} * (SELECT count(*) FROM ok))),
+            ${failures.flat().join(",\n            ")}${failures.length ? "," : ""}
+            fv AS (${union(members.map((_, i) => `SELECT * FROM fv${i}`), "SELECT 0 AS c, NULL::text AS key, NULL::text AS value, 0::bigint AS n WHERE FALSE")}),
+            fn AS (${union(members.map((_, i) => `SELECT ${i} AS c, count(*) AS n FROM f${i}`), "SELECT 0 AS c, 0::bigint AS n WHERE FALSE")}),
+            keys AS (
+              SELECT fv.c, fv.key FROM fv JOIN fn USING (c) WHERE fv.key NOT IN (SELECT key FROM sk)
+               GROUP BY fv.c, fv.key, fn.n HAVING count(*) <= greatest(3, ${share} * fn.n)
+            ),
+            top AS (SELECT fv.*, row_number() OVER (PARTITION BY fv.c, fv.key ORDER BY fv.n DESC, fv.value) AS r FROM fv JOIN keys USING (c, key))
+       SELECT 'c' AS side, NULL::int AS c, NULL::text AS key, NULL::text AS value, coalesce(sum(n), 0)::int AS n,
+              coalesce(sum(n) FILTER (WHERE failed), 0)::int AS failed, coalesce(sum(n) FILTER (WHERE succeeded), 0)::int AS succeeded FROM x
+       UNION ALL SELECT 'f', c, key, value, n::int, 0, 0 FROM top WHERE r <= 3
+       UNION ALL SELECT 's', NULL, sv.key, sv.value, sv.n::int, 0, 0 FROM sv WHERE (sv.key, sv.value) IN (SELECT key, value FROM top WHERE r <= 3)
+       UNION ALL SELECT 'F', c, NULL, NULL, n::int, 0, 0 FROM fn
+       UNION ALL SELECT 'S', NULL, NULL, NULL, (SELECT count(*) FROM ok)::int, 0, 0`,
+      w.params,
+    );
+    let counts: OperationCounts = { service: op.service, operation: op.operation, total: 0, failed: 0, succeeded: 0 };
+    let successTotal = 0;
+    const successes = new Map<string, Map<string, number>>();
+    const contrasts: ValueCountRows[] = members.map(() => ({ failures: new Map(), failureTotal: 0, successes, successTotal: 0 }));
+    for (const r of rows) {
+      if (r.side === "c") counts = { ...counts, total: Number(r.n), failed: Number(r.failed), succeeded: Number(r.succeeded) };
+      else if (r.side === "S") successTotal = Number(r.n);
+      else if (r.side === "F") contrasts[Number(r.c)]!.failureTotal = Number(r.n);
+      else if (r.side === "f") {
+        const side = contrasts[Number(r.c)]!.failures;
+        side.set(String(r.key), (side.get(String(r.key)) ?? new Map<string, number>()).set(String(r.value), Number(r.n)));
+      } else successes.set(String(r.key), (successes.get(String(r.key)) ?? new Map<string, number>()).set(String(r.value), Number(r.n)));
+    }
+    for (const c of contrasts) c.successTotal = successTotal;
+    return { counts, contrasts };
   }
 
   /** For an empty answer: how many spans the window holds at all, and which services wrote them. */

@@ -51,13 +51,15 @@ export class SpanSql {
     /** Quoted, schema-qualified name, safe to splice into SQL. */
     readonly from: string,
     private readonly columns: Map<ContractColumn, Column>,
+    /** Declaratively partitioned (by started_at, as init-db --partitioned makes it): lookups without a time try recent partitions first. */
+    readonly partitioned = false,
   ) {}
 
   static async read(db: ReadOnlyDatabase, table: string, mapping: ColumnMapping = {}): Promise<SpanSql> {
     const from = quoteTableName(table);
-    const rows = await db.query<{ name: string; type: string }>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
-         FROM pg_attribute a
+    const rows = await db.query<{ name: string; type: string; kind: string }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, c.relkind::text AS kind
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
       [from],
     );
@@ -96,7 +98,7 @@ export class SpanSql {
         "missing_column",
       );
     }
-    return new SpanSql(table, from, columns);
+    return new SpanSql(table, from, columns, rows[0]!.kind === "p");
   }
 
   has(column: ContractColumn): boolean {
@@ -134,8 +136,9 @@ export class SpanSql {
   get status(): string {
     return this.col("status");
   }
+  /** lower(status), with lower() (locale-aware, so costly on millions of rows) skipped for the usual lowercase values. */
   get lowerStatus(): string {
-    return `lower(${this.status})`;
+    return `(CASE WHEN ${this.status} IN ('completed', 'failed', 'error', 'timeout', 'started') THEN ${this.status}::text ELSE lower(${this.status}) END)`;
   }
 
   /** failed, error or timeout, in any case. */
@@ -150,7 +153,7 @@ export class SpanSql {
 
   /** The failures index's predicate, written the same way so the planner can prove a query matches it. */
   get failureIndexPredicate(): string {
-    return `${this.lowerStatus} IN ('failed', 'error', 'timeout', 'started')`;
+    return `lower(${this.status}) IN ('failed', 'error', 'timeout', 'started')`;
   }
 
   get startMs(): string {
@@ -179,7 +182,12 @@ export class SpanSql {
 
   /** SQL twin of errorSignature() in analysis/failure-clusters.ts: ids, quoted values, numbers masked. */
   get errorSignature(): string {
-    let e = `coalesce(${this.errorMessage}, '')`;
+    return SpanSql.signatureOf(this.errorMessage);
+  }
+
+  /** The same masks over any text expression: list_failed_spans applies them once per distinct message. */
+  static signatureOf(message: string): string {
+    let e = `coalesce(${message}, '')`;
     e = `regexp_replace(${e}, '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}', '<id>', 'g')`;
     e = `regexp_replace(${e}, '"[^"]*"|(?<![A-Za-z0-9_])''[^'']*''', '<str>', 'g')`;
     e = `regexp_replace(${e}, '\\m[0-9a-fA-F]{12,}\\M', '<hex>', 'g')`;

@@ -6,16 +6,53 @@ import type { Span } from "../analysis/span.js";
 import type { ReadOnlyDatabase, Row } from "./database.js";
 import { quoteTableName, validateCorrelationKey, type ColumnMapping } from "./span-columns.js";
 import { SpanSql } from "./span-sql.js";
-import { DAY_MS } from "../analysis/defaults.js";
+import { DAY_MS, HOUR_MS } from "../analysis/defaults.js";
 
 export interface TimeRange {
   fromMs: number;
   toMs: number;
 }
 
+/** One execution asked for by an id that may be a trace id or a correlation value (job_id). */
+export interface ExecutionQuery {
+  id: string;
+  /** The kind the id is tried as first; the other kind is the fallback. */
+  first: "trace_id" | "job_id";
+  /** Most spans to read (+1 to detect a cut). */
+  limit: number;
+  /** Found as a trace: also the spans of other traces sharing its correlation values and overlapping it in time. */
+  linked: boolean;
+  /** How far before the trace's first span and after its last end a linked hop may start. */
+  linkMarginMs: number;
+  /** A job lookup joins at most this many traces, the most recent. */
+  maxTraces: number;
+}
+
+export interface ExecutionRows {
+  /** How the id matched; null when it matched nothing. */
+  by: "trace_id" | "job_id" | null;
+  /** The correlation key a job lookup matched under. */
+  key?: string;
+  /** Traces of the job (up to maxTraces), and whether it had more. */
+  traceCount: number;
+  moreTraces: boolean;
+  /** The matched spans, then the linked hops, each by start time. */
+  spans: Span[];
+  linked: number;
+  truncated: boolean;
+  /** Partitioned tables: nothing was found in the partitions of the last `recentMs`, so every partition was searched. */
+  widenedAfterMs?: number;
+}
+
 /** What the trace tools need from the span table, and nothing more: handlers depend on this. */
 export interface SpanReader {
   readonly correlationKeys: readonly string[];
+  /**
+   * One execution in one statement: the id as a trace (with its linked hops) or as a job (its most
+   * recent traces), the other kind tried when the first matches nothing. On a partitioned table the
+   * recent partitions are searched first and the search widens only when nothing is found there.
+   */
+  execution(query: ExecutionQuery): Promise<ExecutionRows>;
   /** All spans of these traces, by start time, at most `limit` (+1 to detect a cut). */
   spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean }>;
   /** Trace ids having a span whose metadata[key] equals value, most recent first. */
@@ -57,6 +94,16 @@ export interface RecentFailure {
 }
 
 const MAX_IN_LIST = 5000;
+
+/**
+ * On a partitioned table, a lookup without a time searches the partitions of this last stretch first
+ * (now minus this, onward). A match whose first span is within RECENT_GUARD_MS of that bound may have
+ * older spans, so it is read again from every partition: traces and jobs are taken to last under a day.
+ */
+export const RECENT_LOOKUP_MS = DAY_MS;
+const RECENT_GUARD_MS = 12 * HOUR_MS;
+/** Spans stamped up to this far in the future (clock skew) are still found by the recent search. */
+const FUTURE_SKEW_MS = HOUR_MS;
 
 export class SpanTable implements SpanReader {
   private columns: Promise<SpanSql> | null = null;
@@ -106,6 +153,131 @@ export class SpanTable implements SpanReader {
 
   get label(): string {
     return this.db.label;
+  }
+
+  async execution(q: ExecutionQuery, nowMs = Date.now()): Promise<ExecutionRows> {
+    const t = await this.sql();
+    if (!t.partitioned) return this.executionOnce(t, q, null);
+    // Partitioned: planning a statement costs per partition it may touch, so the recent search runs one
+    // kind at a time over two or three partitions, and the full search only when both miss.
+    const recent = { fromMs: nowMs - RECENT_LOOKUP_MS, toMs: nowMs + FUTURE_SKEW_MS };
+    const other = q.first === "trace_id" ? "job_id" : "trace_id";
+    let found = await this.executionOnce(t, q, recent, q.first);
+    if (found.by === null) found = await this.executionOnce(t, q, recent, other);
+    const firstStart = found.spans.reduce((min, s) => Math.min(min, s.startMs), Infinity);
+    if (found.by !== null && firstStart >= recent.fromMs + RECENT_GUARD_MS) return found;
+    const all = await this.executionOnce(t, q, null);
+    return found.by === null ? { ...all, widenedAfterMs: RECENT_LOOKUP_MS } : all;
+  }
+
+  /**
+   * The statement behind execution(): the trace part (tr), the job part (per correlation key the most
+   * recent traces carrying the value, j0…; the first key that matches wins), and the linked hops of a
+   * trace (ls: traces sharing its first five values of each key within the margin). The fallback kind
+   * runs only when the first kind matched nothing (a one-time filter on NOT EXISTS).
+   */
+  private async executionOnce(t: SpanSql, q: ExecutionQuery, recent: TimeRange | null, only?: "trace_id" | "job_id"): Promise<ExecutionRows> {
+    const keys = this.correlationKeys;
+    const params: unknown[] = [q.id, q.limit + 1, q.maxTraces + 1];
+    // Recent partitions only: constants, so pruning happens when the statement is planned.
+    const since = recent === null ? null : `$${params.push(new Date(recent.fromMs).toISOString())}::timestamptz`;
+    const until = recent === null ? null : `$${params.push(new Date(recent.toMs).toISOString())}::timestamptz`;
+    const bound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
+    const uuid = t.isUuid("trace_id");
+    // A uuid column never holds an id that is not uuid-shaped: the trace part is then empty.
+    const asTrace = (uuid && !looksLikeUuid(q.id)) || only === "job_id" ? "FALSE" : `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
+    // A constant FALSE leaves a part out of the plan entirely (no partition of it is planned).
+    const jobOff = only === "trace_id" ? "FALSE AND " : "";
+    const order = `${t.startedAt}, ${t.spanId}`;
+    const cols = "trace_id, span_id, parent_span_id, service, operation, start_ms, end_ms, duration_ms, status, error_message, metadata";
+    const traceGate = q.first === "job_id" ? " AND NOT EXISTS (SELECT 1 FROM jt)" : "";
+    const jobGate = q.first === "trace_id" ? " AND NOT EXISTS (SELECT 1 FROM tr)" : "";
+    const traceCte = `tr AS (SELECT ${t.select}${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}, row_number() OVER (ORDER BY ${order}) AS ord
+                FROM ${t.from} WHERE ${asTrace}${bound}${traceGate} ORDER BY ${order} LIMIT $2)`;
+    const jobCtes = [
+      ...keys.map(
+        (k, i) => `j${i} AS (SELECT ${i} AS k, ${t.traceId} AS trace_id, max(${t.startedAt}) AS last FROM ${t.from}
+                WHERE ${jobOff}${t.field(k)} = $1::text${bound}${jobGate} GROUP BY ${t.traceId} ORDER BY last DESC LIMIT $3)`,
+      ),
+      `jt AS (${keys.map((_, i) => `SELECT * FROM j${i}`).join(" UNION ALL ")})`,
+      `jk AS (SELECT min(k) AS k FROM jt)`,
+      `js AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
+                WHERE ${jobOff}EXISTS (SELECT 1 FROM jt) AND ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
+                ORDER BY ${order} LIMIT $2)`,
+    ];
+    // A CTE sees only those before it: the kind tried second comes second.
+    const ctes = q.first === "trace_id" ? [traceCte, ...jobCtes] : [...jobCtes, traceCte];
+    const parts = [`SELECT 't' AS part, ord, ${cols}, NULL::int AS job_key, NULL::bigint AS job_traces FROM tr`, `SELECT 'j', ord, ${cols}, NULL, NULL FROM js`];
+    // An id a uuid column cannot hold matched no trace, so it has no linked hops either.
+    if (q.linked && asTrace !== "FALSE") {
+      const own = `${t.traceId} <> $1::${uuid ? "uuid" : "text"}`;
+      const margin = `$${params.push(q.linkMarginMs)}::float8`;
+      // Partitioned: the linked traces' spans are read within a day of the window, so the other partitions are pruned.
+      // With a recent bound, a constant one too (the trace starts after it), so pruning happens at plan time.
+      // A trace found in the recent partitions started after the bound (RECENT_GUARD_MS), and so did its hops.
+      const planBound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
+      // Every partition otherwise (the widened search): pruned at run time to a day around the trace.
+      const linkedBound = !t.partitioned
+        ? ""
+        : since === null
+          ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
+          : planBound;
+      const limit = `$${params.push(q.limit)}::int`;
+      ctes.push(
+        // Bounds in whole milliseconds, as the linked window always was (Date truncates).
+        `b AS (SELECT to_timestamp(trunc(min(start_ms) - ${margin}) / 1000.0) AS lo,
+                      to_timestamp(trunc(max(coalesce(end_ms, start_ms + duration_ms, start_ms)) + ${margin}) / 1000.0) AS hi, count(*) AS n FROM tr)`,
+        ...keys.flatMap((k, i) => [
+          `v${i} AS (SELECT k${i} AS v FROM tr WHERE k${i} IS NOT NULL AND k${i} <> '' GROUP BY k${i} ORDER BY min(ord) LIMIT 5)`,
+          `l${i} AS (SELECT ${t.traceId} AS trace_id FROM ${t.from}
+                WHERE (SELECT n FROM b) <= ${limit} AND ${t.field(k)} = ANY(ARRAY(SELECT v FROM v${i}))
+                  AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)${planBound}
+                GROUP BY ${t.traceId} ORDER BY max(${t.startedAt}) DESC LIMIT (SELECT count(*) FROM v${i}) * 10)`,
+        ]),
+        `ls AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
+                WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM (${keys.map((_, i) => `SELECT trace_id FROM l${i}`).join(" UNION ")}) l WHERE ${own.replace(t.traceId, "trace_id")}))${linkedBound}
+                ORDER BY ${order} LIMIT greatest(1, ${limit} - (SELECT n FROM b)) + 1)`,
+      );
+      parts.push(`SELECT 'l', ord, ${cols}, NULL, NULL FROM ls`);
+    }
+    parts.push(`SELECT 'm', 0, ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (SELECT count(*) FROM jt WHERE jt.k = jk.k) FROM jk`);
+    const rows = await this.db.query(`WITH ${ctes.join(",\n")}\n${parts.join("\nUNION ALL ")}\nORDER BY part, ord`, params);
+
+    const of = (part: string) => rows.filter((r) => r.part === part);
+    const meta = of("m")[0];
+    const jobKey = meta?.job_key === null || meta?.job_key === undefined ? null : Number(meta.job_key);
+    const traceRows = of("t");
+    const asJob = (): ExecutionRows => {
+      const spans = of("j");
+      const count = Number(meta!.job_traces);
+      return {
+        by: "job_id",
+        key: keys[jobKey!]!,
+        traceCount: Math.min(count, q.maxTraces),
+        moreTraces: count > q.maxTraces,
+        spans: spans.slice(0, q.limit).map(toSpan),
+        linked: 0,
+        truncated: spans.length > q.limit,
+      };
+    };
+    const asTraceRows = (): ExecutionRows => {
+      const own = traceRows.slice(0, q.limit).map(toSpan);
+      if (traceRows.length > q.limit) return { by: "trace_id", traceCount: 1, moreTraces: false, spans: own, linked: 0, truncated: true };
+      const extraLimit = Math.max(1, q.limit - own.length);
+      const linked = of("l");
+      return {
+        by: "trace_id",
+        traceCount: 1,
+        moreTraces: false,
+        spans: [...own, ...linked.slice(0, extraLimit).map(toSpan)],
+        linked: Math.min(linked.length, extraLimit),
+        truncated: linked.length > extraLimit,
+      };
+    };
+    const none: ExecutionRows = { by: null, traceCount: 0, moreTraces: false, spans: [], linked: 0, truncated: false };
+    if (only === "job_id") return jobKey !== null ? asJob() : none;
+    if (q.first === "trace_id") return traceRows.length ? asTraceRows() : jobKey !== null ? asJob() : none;
+    return jobKey !== null ? asJob() : traceRows.length ? asTraceRows() : none;
   }
 
   async spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean }> {

@@ -56,7 +56,10 @@ export const getTraceOutput = z.object({
   duration_ms: z.number(),
   span_count: z.number(),
   status_counts: z.record(z.string(), z.number()),
-  failed_span_ids: z.array(z.string()),
+  failed_span_ids: z
+    .array(z.string())
+    .describe("Every failing span of the trace (shown in spans or folded into collapsed rows), up to 5,000; failed_span_ids_truncated says when there were more."),
+  failed_span_ids_truncated: z.boolean(),
   critical_path: z.array(
     z.object({ span_id: z.string(), service: z.string(), operation: z.string(), duration_ms: z.number(), self_ms: z.number().optional(), critical_ms: z.number() }),
   ),

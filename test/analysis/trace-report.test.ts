@@ -288,3 +288,35 @@ describe("buildTraceReport: findings", () => {
     expect(orphanFinding).toBe("8 orphan span(s): their parent_span_id matches no span in the data: o0, o1, o2, o3, o4 and 3 more.");
   });
 });
+
+describe("buildTraceReport: every failing span id, outside the span budget", () => {
+  /** One root with `n` children, every `every`-th of them failed. */
+  function wide(n: number, every: number): Span[] {
+    return [
+      span("root", { start: 0, end: n + 10, service: "runner", operation: "batch" }),
+      ...Array.from({ length: n }, (_, i) =>
+        span(`c${i}`, { parent: "root", start: 1 + i, end: 2 + i, service: "worker", operation: "item", ...(i % every === 0 && { status: "failed", error: "boom" }) }),
+      ),
+    ];
+  }
+
+  it("lists all 121 failing spans of a 3,000-span trace pruned to 50, collapsed or not", () => {
+    // The root and 2,999 items, every 25th item failed: 120 items, plus one error at the end.
+    const spans = [...wide(2998, 25), span("last", { parent: "root", start: 2999, end: 3000, status: "error" })];
+    expect(spans).toHaveLength(3000);
+    const failing = spans.filter((s) => s.status === "failed" || s.status === "error").map((s) => s.spanId);
+    expect(failing).toHaveLength(121);
+    const r = report(spans, 50);
+    expect([...r.failed_span_ids].sort()).toEqual([...failing].sort());
+    expect(r.failed_span_ids_truncated).toBe(false);
+    // Most of them are not among the spans shown: the ids are the only place they are named one by one.
+    expect(r.shown_spans).toBeLessThanOrEqual(50);
+    expect(r.failed_span_ids.filter((id) => !r.spans.some((s) => s.span_id === id)).length).toBeGreaterThan(70);
+  });
+
+  it("caps the list at 5,000 and says so", () => {
+    const r = report(wide(5002, 1), 20);
+    expect(r.failed_span_ids).toHaveLength(5000);
+    expect(r.failed_span_ids_truncated).toBe(true);
+  });
+});

@@ -446,3 +446,74 @@ describe.each(await backends())("SQL error signature on $name", ({ open }) => {
     expect(rows.map((r) => r.sig)).toContain("timeout after <n>ms for job <n>");
   });
 });
+
+describe.each(await backends())("list_failed_spans at the edges of its SQL on $name", ({ open }) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await open();
+  });
+  afterAll(() => db?.close());
+
+  it("treats metadata that is a JSON array, string, number or null as empty instead of failing", async () => {
+    const table = db.table("odd_metadata");
+    await applySchema(db.writer, table);
+    const rows: Row[] = [
+      ...range(4).map((i) => ({ trace: `f${i}`, span: `f${i}`, service: "svc", operation: "op", minutesAgo: i + 1, duration: 5, status: "failed", metadata: { region: "US" } })),
+      ...range(4).map((i) => ({ trace: `s${i}`, span: `s${i}`, service: "svc", operation: "op", minutesAgo: i + 1, duration: 500, status: "completed", metadata: { region: i ? "EU" : "US" } })),
+    ];
+    await insertSpans(db.writer, rows.map(toRow), table);
+    // One failure and one success of each non-object kind, written as raw jsonb.
+    for (const [i, json] of ["[1, 2]", '"just text"', "42", "null"].entries()) {
+      for (const [status, duration] of [["failed", 5], ["completed", 500]] as const) {
+        await db.writer.query(
+          `INSERT INTO ${table} (trace_id, span_id, service, operation, started_at, completed_at, duration_ms, status, metadata)
+           VALUES ($1, $1, 'svc', 'op', $2::timestamptz, $2::timestamptz + make_interval(secs => $3::float8 / 1000), $3, $4, $5::jsonb)`,
+          [`odd-${status}-${i}`, at(10 + i), duration, status, json],
+        );
+      }
+    }
+    const tools = await connectTools({ spans: new SpanTable(db.reader, table, ["job_id"]), now: () => NOW });
+    try {
+      const { out } = await tools.structured(listFailedSpans, { limit: 0 });
+      const c = out.clusters[0]!;
+      expect(c).toMatchObject({ count: 8, contrast_sample: { failures: 8, successes: 8 } });
+      // The four object rows carry region=US: 4 of 8 failures vs 1 of 8 successes.
+      expect(c.distinguishing).toContainEqual(expect.objectContaining({ key: "region", value: "US", failures: 4, successes: 1 }));
+    } finally {
+      await tools.close();
+    }
+  });
+
+  it("merges messages that differ only in numbers into one cluster, and says when its percentiles are sampled", async () => {
+    const table = db.table("many_messages");
+    await applySchema(db.writer, table);
+    // 2,100 timeouts whose messages differ in the number: one signature, more failures than DURATION_SAMPLE.
+    const durations = range(2100).map((i) => 1000 + ((i * 37) % 500));
+    const rows: Row[] = durations.map((d, i) => ({
+      trace: `t${i}`,
+      span: `s${i}`,
+      service: "svc",
+      operation: "op",
+      minutesAgo: 1 + i / 10,
+      duration: d,
+      status: "timeout",
+      error: `timeout after ${d}ms`,
+    }));
+    await insertSpans(db.writer, rows.map(toRow), table);
+    const tools = await connectTools({ spans: new SpanTable(db.reader, table, ["job_id"]), now: () => NOW });
+    try {
+      const { out, text } = await tools.structured(listFailedSpans, { limit: 0 });
+      expect(out.clusters).toHaveLength(1);
+      const c = out.clusters[0]!;
+      expect(c).toMatchObject({ count: 2100, error_signature: "timeout after <n>ms", duration_sample: 2000 });
+      // min and max are exact over all 2,100; p50 is the median of the newest 2,000 (rows 0..1999).
+      expect(c.duration_ms).toMatchObject({ min: Math.min(...durations), max: Math.max(...durations) });
+      const newest = durations.slice(0, 2000).sort((a, b) => a - b);
+      expect(c.duration_ms!.p50).toBeCloseTo((newest[999]! + newest[1000]!) / 2, 0);
+      expect(c.example_trace_ids).toEqual(["t0", "t1", "t2"]);
+      expect(text).toContain("of the newest 2000)");
+    } finally {
+      await tools.close();
+    }
+  });
+});
