@@ -5,6 +5,7 @@
 // request's deadline (a full pool reads as "busy", never as "unreachable"), and a cancelled or overdue
 // call stops its statement in Postgres.
 
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { BusyError, CancelledError } from "../errors.js";
 import { currentScope, stoppedError, type RequestScope } from "../request-scope.js";
@@ -19,6 +20,21 @@ export interface PostgresOptions {
 }
 
 export const APPLICATION_NAME = "trace-doctor";
+/** Memory a sort or hash may use per statement before spilling to disk. */
+const WORK_MEM = "32MB";
+
+const names = new Map<string, string>();
+/** A stable name per statement text, for pg's per-connection prepared statements. */
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `td_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    // The texts are the code's own shapes, but filters make variants: keep the map bounded.
+    if (names.size > 2000) names.clear();
+    names.set(text, name);
+  }
+  return name;
+}
 
 export class PostgresDatabase implements ReadOnlyDatabase {
   readonly label: string;
@@ -41,7 +57,8 @@ export class PostgresDatabase implements ReadOnlyDatabase {
       idleTimeoutMillis: 30_000,
       application_name: options.applicationName ?? APPLICATION_NAME,
       // Session defaults set at connect: every transaction is read-only and every statement bounded.
-      options: `-c default_transaction_read_only=on -c statement_timeout=${timeout}`,
+      // work_mem: grouping a day of failures must sort in memory, not spill (Postgres' 4 MB default does).
+      options: `-c default_transaction_read_only=on -c statement_timeout=${timeout} -c work_mem=${WORK_MEM}`,
       // Queries go out without waiting for the previous answer: the transaction wrapper adds no round trip.
       pipeline: true,
     } as pg.PoolConfig);
@@ -69,7 +86,8 @@ export class PostgresDatabase implements ReadOnlyDatabase {
       scope?.signal.addEventListener("abort", stop, { once: true });
       try {
         if (scope?.signal.aborted) throw stoppedError(scope);
-        const run = (text: string, values: unknown[] = []) => client.query({ text, values, queryMode: "extended" } as pg.QueryConfig);
+        // Named statements are parsed once per connection and may keep a plan: the same shapes recur.
+        const run = (text: string, values: unknown[] = []) => client.query({ text, values, name: statementName(text), queryMode: "extended" } as pg.QueryConfig);
         // The statement's own READ ONLY transaction holds even if a session setting was changed.
         const [begin, limit, result, commit] = await Promise.allSettled([
           run("BEGIN TRANSACTION READ ONLY"),
