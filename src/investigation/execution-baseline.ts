@@ -20,8 +20,8 @@ export async function loadExecutions(
   roots: readonly RootSpan[],
   window: TimeRange,
   spanLimit: number,
-): Promise<{ executions: SpanNode[]; truncated: boolean }> {
-  if (!roots.length) return { executions: [], truncated: false };
+): Promise<{ executions: SpanNode[]; truncated: boolean; cappedTraces: string[] }> {
+  if (!roots.length) return { executions: [], truncated: false, cappedTraces: [] };
   const traceIds = new Set(roots.map((r) => r.traceId));
   const margin = { fromMs: window.fromMs - LINK_MARGIN_MS, toMs: window.toMs + LINK_MARGIN_MS };
   for (const key of spans.correlationKeys) {
@@ -36,18 +36,21 @@ export async function loadExecutions(
     loaded.spans.filter((s) => inWindow.has(s.traceId)),
     { correlationKeys: [...spans.correlationKeys] },
   );
-  return { executions: tree.roots, truncated: loaded.truncated };
+  return { executions: tree.roots, truncated: loaded.truncated, cappedTraces: loaded.cappedTraces };
 }
+
+/** A sampled execution's trace is read to this many spans: one huge trace must not stall a sample or shrink it. */
+export const SPANS_PER_SAMPLED_TRACE = 2000;
 
 /** Trace ids per read: Postgres plans one lookup of several hundred ids as a parallel bitmap scan on a large table, chunks of this size as plain index lookups. */
 const TRACES_PER_READ = 200;
 
-async function spansInChunks(spans: SpanReader, traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean }> {
+async function spansInChunks(spans: SpanReader, traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean; cappedTraces: string[] }> {
   const chunks: string[][] = [];
   for (let i = 0; i < traceIds.length; i += TRACES_PER_READ) chunks.push(traceIds.slice(i, i + TRACES_PER_READ));
-  const parts = await Promise.all(chunks.map((c) => spans.spansOfTraces(c, limit)));
+  const parts = await Promise.all(chunks.map((c) => spans.spansOfTracesCapped(c, SPANS_PER_SAMPLED_TRACE, limit)));
   const all = parts.flatMap((p) => p.spans);
-  return { spans: all.slice(0, limit), truncated: all.length > limit || parts.some((p) => p.truncated) };
+  return { spans: all.slice(0, limit), truncated: all.length > limit || parts.some((p) => p.truncated), cappedTraces: parts.flatMap((p) => p.cappedTraces) };
 }
 
 /** What healthy looks like for one execution, and what it was learned from. */

@@ -55,6 +55,11 @@ export interface SpanReader {
   execution(query: ExecutionQuery): Promise<ExecutionRows>;
   /** All spans of these traces, by start time, at most `limit` (+1 to detect a cut). */
   spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean }>;
+  /**
+   * For samples of many executions: at most `perTrace` spans of each trace (the first the index yields),
+   * so one huge trace can neither stall the read nor crowd the others out; says which traces were cut.
+   */
+  spansOfTracesCapped(traceIds: readonly string[], perTrace: number, limit: number): Promise<{ spans: Span[]; truncated: boolean; cappedTraces: string[] }>;
   /** Trace ids having a span whose metadata[key] equals value, most recent first. */
   traceIdsByCorrelation(key: string, value: string, limit: number, window?: TimeRange): Promise<string[]>;
   /** The same for several values at once. */
@@ -292,6 +297,32 @@ export class SpanTable implements SpanReader {
       [ids, limit + 1],
     );
     return { spans: rows.slice(0, limit).map(toSpan), truncated: rows.length > limit };
+  }
+
+  async spansOfTracesCapped(traceIds: readonly string[], perTrace: number, limit: number): Promise<{ spans: Span[]; truncated: boolean; cappedTraces: string[] }> {
+    const t = await this.sql();
+    let ids = [...new Set(traceIds)].slice(0, MAX_IN_LIST);
+    if (t.isUuid("trace_id")) ids = ids.filter(looksLikeUuid);
+    if (!ids.length) return { spans: [], truncated: false, cappedTraces: [] };
+    // One index walk per trace, stopped after perTrace + 1 rows: no ORDER BY, so a huge trace is never read whole.
+    const rows = await this.db.query(
+      `SELECT s.* FROM unnest(${t.idArray("trace_id", 1)}) AS ids(id)
+        CROSS JOIN LATERAL (SELECT ${t.select} FROM ${t.from} WHERE ${t.traceId} = ids.id LIMIT $2) s
+        LIMIT $3`,
+      [ids, perTrace + 1, limit + 1],
+    );
+    const perTraceCount = new Map<string, number>();
+    const kept: Row[] = [];
+    const capped = new Set<string>();
+    for (const r of rows.slice(0, limit)) {
+      const id = String(r.trace_id);
+      const n = (perTraceCount.get(id) ?? 0) + 1;
+      perTraceCount.set(id, n);
+      if (n > perTrace) capped.add(id);
+      else kept.push(r);
+    }
+    const spans = kept.map(toSpan).sort((a, b) => a.startMs - b.startMs || a.spanId.localeCompare(b.spanId));
+    return { spans, truncated: rows.length > limit, cappedTraces: [...capped] };
   }
 
   async traceIdsByCorrelation(key: string, value: string, limit: number, window?: TimeRange): Promise<string[]> {

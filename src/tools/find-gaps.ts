@@ -8,7 +8,7 @@ import { buildSpanTree } from "../analysis/span-tree.js";
 import { knownEndMs } from "../analysis/span.js";
 import { aggregateGaps, findGaps, hopOf, type GapThresholds } from "../analysis/gaps.js";
 import { gapReportSchema, renderGapReport, type GapReport } from "../analysis/gap-report.js";
-import { isoTime, round } from "../analysis/format.js";
+import { formatDataValue, isoTime, round } from "../analysis/format.js";
 import { parseWindow, type TimeWindow } from "../analysis/time-window.js";
 import {
   BASELINE_SAMPLE,
@@ -21,7 +21,7 @@ import {
   SLOW_HANDOFF_MS,
 } from "../analysis/defaults.js";
 import { InputError } from "../errors.js";
-import { executionBaseline, loadExecutions } from "../investigation/execution-baseline.js";
+import { executionBaseline, loadExecutions, SPANS_PER_SAMPLED_TRACE } from "../investigation/execution-baseline.js";
 import { findExecution } from "../investigation/execution-lookup.js";
 import { defineTool, READ_ONLY, type ToolContext } from "./tool-definition.js";
 
@@ -120,7 +120,7 @@ async function oneExecution(ctx: ToolContext, input: FindGapsInput, t: GapThresh
 async function aggregate(ctx: ToolContext, input: FindGapsInput, t: GapThresholds, window: TimeWindow): Promise<GapReport> {
   const { spans } = ctx;
   const sampled = await spans.recentRoots({ window, limit: input.sample });
-  const { executions, truncated } = await loadExecutions(spans, sampled.roots, window, BASELINE_SPAN_LIMIT);
+  const { executions, truncated, cappedTraces } = await loadExecutions(spans, sampled.roots, window, BASELINE_SPAN_LIMIT);
   const result = aggregateGaps(executions, t);
   const involves = (hop: { service: string; operation: string }) =>
     (!input.service || hop.service === input.service) && (!input.operation || hop.operation === input.operation);
@@ -131,6 +131,11 @@ async function aggregate(ctx: ToolContext, input: FindGapsInput, t: GapThreshold
     );
   }
   if (truncated) notes.push(`The sample's spans exceeded ${BASELINE_SPAN_LIMIT}; later spans were not read.`);
+  if (cappedTraces.length) {
+    notes.push(
+      `${cappedTraces.length} trace(s) of the sample have more than ${SPANS_PER_SAMPLED_TRACE} spans; only ${SPANS_PER_SAMPLED_TRACE} of each were read, so one huge trace cannot stall the sample or crowd out the others: ${cappedTraces.slice(0, 3).map((id) => formatDataValue(id)).join(", ")}${cappedTraces.length > 3 ? " …" : ""} (get_trace shows one whole).`,
+    );
+  }
   const groups = result.groups.filter((g) => g.successful < MIN_BASELINE_EXECUTIONS);
   for (const g of groups) notes.push(`${g.rootHop}: only ${g.successful} successful execution(s) in the sample, too few to learn its expected hops.`);
 
