@@ -26,8 +26,11 @@ import { PostgresDatabase } from "../src/store/postgres.js";
 import type { ReadOnlyDatabase, Row } from "../src/store/database.js";
 import { SpanTable } from "../src/store/span-table.js";
 import { TOOLS } from "../src/tools/index.js";
+import { NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const SERVER = fileURLToPath(new URL("../dist/index.js", import.meta.url));
+/** Started as `trace-doctor config` prints it: node with the server's flags. */
+const SERVER_ARGS = [...NODE_FLAGS, SERVER];
 const BENCH_CACHE = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
 const PG_REF = `${BENCH_CACHE}node_modules/@modelcontextprotocol/server-postgres/dist/index.js`;
 const URL_ = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -152,7 +155,7 @@ async function main(): Promise<void> {
     const count = (await admin.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n as number;
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [SERVER],
+      args: SERVER_ARGS,
       env: { ...(process.env as Record<string, string>), DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: table },
       stderr: "ignore",
     });
@@ -204,7 +207,7 @@ async function startupTimes(table: string): Promise<string> {
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
-        args: [SERVER],
+        args: SERVER_ARGS,
         env: { ...(process.env as Record<string, string>), DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: table },
         stderr: "ignore",
       }),
@@ -277,7 +280,7 @@ async function coldStarts(table: string, n: number): Promise<Record<string, numb
   const out: Record<string, number[]> = { "trace-doctor": [], "PG-ref": [] };
   for (let i = 0; i < n; i++) {
     for (const [name, t] of [
-      ["trace-doctor", () => stdioTransport(process.execPath, [SERVER], { DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: table })],
+      ["trace-doctor", () => stdioTransport(process.execPath, SERVER_ARGS, { DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: table })],
       ["PG-ref", () => stdioTransport(process.execPath, [PG_REF, URL_], {})],
     ] as const) {
       const t0 = performance.now();
@@ -313,7 +316,7 @@ async function compare(): Promise<void> {
       `SELECT count(*)::int AS n, count(*) FILTER (WHERE lower(status) IN ('failed', 'error', 'timeout'))::int AS f FROM ${table} WHERE started_at >= now() - interval '24 hours'`,
     )).rows[0];
     const td = new Client({ name: "bench", version: "1.0.0" });
-    const tdTransport = stdioTransport(process.execPath, [SERVER], { DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: table });
+    const tdTransport = stdioTransport(process.execPath, SERVER_ARGS, { DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: table });
     await td.connect(tdTransport);
     const ref = new Client({ name: "bench", version: "1.0.0" });
     const refTransport = stdioTransport(process.execPath, [PG_REF, URL_], {});

@@ -1,18 +1,24 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The trace-doctor command: `serve` (the default) serves MCP over stdio, or Streamable HTTP with --http;
 // `call` runs one tool for a script; `config` prints a client's configuration; `init-db` applies
 // schema.sql to DATABASE_URL (the only command that writes); `demo` runs the scripted demo session.
 // Unknown commands and flags exit 2 with the usage text.
 
 import module from "node:module";
+import v8 from "node:v8";
 import { fileURLToPath } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { NODE_FLAGS } from "./cli/node-flags.js";
 import { loadConfig, type Config } from "./config.js";
 import { logError, logInfo, setLogSecrets } from "./log.js";
 import { redactUrl } from "./store/database.js";
 
 // Node 22+ keeps compiled code between starts (a client starts this server often); Node 20 has no such cache.
 (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+// A server's answers are short-lived garbage: a young generation of 4 MB semi-spaces (V8 grows them to
+// 16 MB) keeps peak memory near 100 MB instead of 140+ at no cost in speed. The flag works best given to
+// node (the bin's shebang and `config` do); set here too, it still lowers the peak for `node dist/index.js`.
+if (!process.execArgv.some((a) => a.startsWith("--max-semi-space-size"))) v8.setFlagsFromString(NODE_FLAGS[0]!);
 
 export const USAGE = `trace-doctor — MCP server for diagnosing failures from trace spans and Sentry
 
