@@ -48,7 +48,8 @@ export interface SentryConfig {
   missing: string[];
 }
 
-const positiveInt = (name: string, fallback: number, max: number) =>
+/** A whole-number setting from 1 to max; unset or blank means the default. */
+export const positiveInt = (name: string, fallback: number, max: number) =>
   z
     .string()
     .optional()

@@ -4,6 +4,7 @@
 // shared with diagnose's answer, which shows the same comparison.
 
 import { z } from "zod";
+import { executionSummarySchema } from "./execution-summary.js";
 import { DIVERGENCE_KINDS, DURATION_VERDICTS, HOP_VERDICTS, TIME_KINDS, type Comparison } from "./comparison.js";
 import { FAILURE_ROLES, type FailingSpan } from "./failure-roles.js";
 import { BACKOFF_SHAPES, type RetrySequence } from "./retries.js";
@@ -101,15 +102,7 @@ const metadataSchema = z.object({
 
 export const comparisonReportSchema = z.object({
   resolved: z.object({ by: z.enum(["trace_id", "job_id"]), value: z.string(), key: z.string().optional(), note: z.string().optional() }),
-  execution: z.object({
-    trace_ids: z.array(z.string()),
-    root_span_id: z.string(),
-    root: z.string(),
-    status: z.string(),
-    started_at: z.string(),
-    duration_ms: z.number().optional(),
-    job_id: z.string().optional(),
-  }),
+  execution: executionSummarySchema.extend({ job_id: z.string().optional() }),
   baseline: z.object({
     mode: z.enum(["sample", "one"]),
     root_operation: z.string(),

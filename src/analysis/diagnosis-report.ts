@@ -19,19 +19,13 @@ import {
   timeSchema,
 } from "./comparison-report.js";
 
+import { executionSummarySchema } from "./execution-summary.js";
+
 const evidenceItem = z.object({ type: z.enum(EVIDENCE_TYPES), id: z.string(), note: z.string() });
 
 export const diagnosisReportSchema = z.object({
   subject: z.object({ by: z.enum(["job_id", "trace_id", "issue"]), value: z.string(), job_id: z.string().optional() }),
-  execution: z.object({
-    trace_ids: z.array(z.string()),
-    root_span_id: z.string(),
-    root: z.string(),
-    status: z.string(),
-    started_at: z.string(),
-    duration_ms: z.number().optional(),
-    services: z.array(z.string()),
-  }),
+  execution: executionSummarySchema.extend({ services: z.array(z.string()) }),
   hypotheses: z.array(
     z.object({
       kind: z.enum(HYPOTHESIS_KINDS),

@@ -2,6 +2,7 @@
 // value stops the server at start-up with a message naming the variable.
 
 import { z } from "zod";
+import { positiveInt } from "../config.js";
 import type { HttpAuthConfig } from "./auth.js";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http-server.js";
 import { normalizeOrigin } from "./origin-policy.js";
@@ -12,20 +13,6 @@ export interface HttpSettings {
   publicUrl: string | null;
   limits: HttpLimits;
 }
-
-const wholeNumber = (name: string, fallback: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > max) {
-        ctx.addIssue({ code: "custom", message: `${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return n;
-    });
 
 const text = z
   .string()
@@ -40,11 +27,11 @@ export function readHttpSettings(env: NodeJS.ProcessEnv = process.env): HttpSett
     TRACE_DOCTOR_OAUTH_SCOPES: text,
     TRACE_DOCTOR_HTTP_ALLOWED_ORIGINS: text,
     TRACE_DOCTOR_HTTP_PUBLIC_URL: text,
-    TRACE_DOCTOR_HTTP_MAX_BODY_BYTES: wholeNumber("TRACE_DOCTOR_HTTP_MAX_BODY_BYTES", DEFAULT_HTTP_LIMITS.maxBodyBytes, 64 << 20),
-    TRACE_DOCTOR_HTTP_MAX_SESSIONS: wholeNumber("TRACE_DOCTOR_HTTP_MAX_SESSIONS", DEFAULT_HTTP_LIMITS.maxSessions, 10_000),
-    TRACE_DOCTOR_HTTP_MAX_SESSIONS_PER_CLIENT: wholeNumber("TRACE_DOCTOR_HTTP_MAX_SESSIONS_PER_CLIENT", DEFAULT_HTTP_LIMITS.maxSessionsPerClient, 10_000),
-    TRACE_DOCTOR_HTTP_SESSION_IDLE_MS: wholeNumber("TRACE_DOCTOR_HTTP_SESSION_IDLE_MS", DEFAULT_HTTP_LIMITS.sessionIdleMs, 7 * 86_400_000),
-    TRACE_DOCTOR_HTTP_DRAIN_MS: wholeNumber("TRACE_DOCTOR_HTTP_DRAIN_MS", DEFAULT_HTTP_LIMITS.drainTimeoutMs, 600_000),
+    TRACE_DOCTOR_HTTP_MAX_BODY_BYTES: positiveInt("TRACE_DOCTOR_HTTP_MAX_BODY_BYTES", DEFAULT_HTTP_LIMITS.maxBodyBytes, 64 << 20),
+    TRACE_DOCTOR_HTTP_MAX_SESSIONS: positiveInt("TRACE_DOCTOR_HTTP_MAX_SESSIONS", DEFAULT_HTTP_LIMITS.maxSessions, 10_000),
+    TRACE_DOCTOR_HTTP_MAX_SESSIONS_PER_CLIENT: positiveInt("TRACE_DOCTOR_HTTP_MAX_SESSIONS_PER_CLIENT", DEFAULT_HTTP_LIMITS.maxSessionsPerClient, 10_000),
+    TRACE_DOCTOR_HTTP_SESSION_IDLE_MS: positiveInt("TRACE_DOCTOR_HTTP_SESSION_IDLE_MS", DEFAULT_HTTP_LIMITS.sessionIdleMs, 7 * 86_400_000),
+    TRACE_DOCTOR_HTTP_DRAIN_MS: positiveInt("TRACE_DOCTOR_HTTP_DRAIN_MS", DEFAULT_HTTP_LIMITS.drainTimeoutMs, 600_000),
   });
   const parsed = schema.safeParse(env);
   if (!parsed.success) throw new Error(`Invalid settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`);

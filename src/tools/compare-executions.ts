@@ -11,8 +11,8 @@ import { compareExecution, DEFAULT_COMPARISON_THRESHOLDS } from "../analysis/com
 import { comparisonReportSchema, comparisonSections, failingSpanRecords, renderComparison, retryRecords, type ComparisonReport } from "../analysis/comparison-report.js";
 import { failingSpansOf } from "../analysis/diagnosis.js";
 import { BASELINE_SAMPLE, MAX_SAMPLE, MIN_BASELINE_EXECUTIONS, MIN_SAMPLE } from "../analysis/defaults.js";
-import { formatLabel, isoTime, round } from "../analysis/format.js";
-import { hopName, knownEndMs } from "../analysis/span.js";
+import { formatLabel, isoTime } from "../analysis/format.js";
+import { executionSummary } from "../analysis/execution-summary.js";
 import { InputError, NotFoundError } from "../errors.js";
 import { chosenBaseline, executionBaseline } from "../investigation/execution-baseline.js";
 import { findExecution, requireOneId } from "../investigation/execution-lookup.js";
@@ -98,19 +98,10 @@ export default defineTool({
 
     const comparison = compareExecution(tree, profile, { thresholds, identityKeys: spans.correlationKeys });
     const { roles, retries } = failingSpansOf(tree);
-    const end = knownEndMs(root.span);
     const job = spans.correlationKeys.map((k) => root.span.metadata[k]).find((v) => v !== undefined && v !== null && v !== "");
     const output: ComparisonReport = {
       resolved: found.resolved,
-      execution: {
-        trace_ids: tree.traceIds,
-        root_span_id: root.span.spanId,
-        root: hopName(root.span.service, root.span.operation),
-        status: root.flags.includes("unfinished") ? "unfinished" : root.span.status,
-        started_at: isoTime(root.span.startMs),
-        ...(end !== null && { duration_ms: round(end - root.span.startMs) }),
-        ...(job !== undefined && { job_id: String(job) }),
-      },
+      execution: { ...executionSummary(tree), ...(job !== undefined && { job_id: String(job) }) },
       baseline,
       ...comparisonSections(comparison),
       retries: retryRecords(retries),

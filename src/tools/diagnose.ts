@@ -14,9 +14,10 @@ import { divergenceRecord, durationRecord, failingSpanRecords, retryRecords, tim
 import { valuesToCheck, type ChangeOnset } from "../analysis/change-onset.js";
 import { BASELINE_SAMPLE, MAX_SAMPLE, MIN_SAMPLE } from "../analysis/defaults.js";
 import { scalarText } from "../analysis/metadata-keys.js";
-import { hopName, isFailureStatus, knownEndMs } from "../analysis/span.js";
+import { isFailureStatus } from "../analysis/span.js";
 import type { SpanNode } from "../analysis/span-tree.js";
-import { isoTime, round } from "../analysis/format.js";
+import { isoTime } from "../analysis/format.js";
+import { executionSummary } from "../analysis/execution-summary.js";
 import { InputError } from "../errors.js";
 import { onsetOfCluster } from "../investigation/change-onset.js";
 import { executionBaseline } from "../investigation/execution-baseline.js";
@@ -98,18 +99,9 @@ export default defineTool({
     const hypotheses = diagnose({ tree, gaps, baselineExecutions: baseline?.executions ?? 0, immediateMs: settings.immediateMs, cluster, sentry, notChecked, comparison, onset });
     const { roles, retries } = failingSpansOf(tree);
     const divergence = comparison ? divergenceRecord(comparison) : undefined;
-    const end = knownEndMs(root.span);
     const output: DiagnosisReport = {
       subject: { by: given[0]!, value: (input.job_id ?? input.trace_id ?? input.issue)!, ...(job ? { job_id: job } : {}) },
-      execution: {
-        trace_ids: tree.traceIds,
-        root_span_id: root.span.spanId,
-        root: hopName(root.span.service, root.span.operation),
-        status: root.flags.includes("unfinished") ? "unfinished" : root.span.status,
-        started_at: isoTime(root.span.startMs),
-        ...(end !== null && { duration_ms: round(end - root.span.startMs) }),
-        services: [...new Set(tree.nodes.map((n) => n.span.service))],
-      },
+      execution: { ...executionSummary(tree), services: [...new Set(tree.nodes.map((n) => n.span.service))] },
       hypotheses,
       root_cause: hypotheses[0]!.summary,
       failing_spans: failingSpanRecords(roles),
