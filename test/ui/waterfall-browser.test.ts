@@ -88,25 +88,29 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     await db?.close();
   });
 
-  async function host(result: CallToolResult, args: Record<string, unknown>, options: { serverTools?: boolean; echoAppCalls?: boolean }) {
+  type HostOptions = { serverTools?: boolean; echoAppCalls?: boolean; rewrite?: (name: string, args: Record<string, unknown>) => Record<string, unknown> };
+
+  async function host(result: CallToolResult, args: Record<string, unknown>, options: HostOptions) {
     const host = await startBrowserHost(browser!, {
       html,
       toolInput: args,
       toolResult: result,
       echoAppCalls: options.echoAppCalls === true,
-      ...(options.serverTools === false ? {} : { callTool: async (p: { name: string; arguments?: Record<string, unknown> }) => tools.call(p.name, p.arguments ?? {}) }),
+      ...(options.serverTools === false
+        ? {}
+        : { callTool: async (p: { name: string; arguments?: Record<string, unknown> }) => tools.call(p.name, options.rewrite ? options.rewrite(p.name, p.arguments ?? {}) : (p.arguments ?? {})) }),
     });
     hosts.push(host);
     return host;
   }
 
-  async function open(args: Record<string, unknown>, options: { serverTools?: boolean; echoAppCalls?: boolean } = {}) {
+  async function open(args: Record<string, unknown>, options: HostOptions = {}) {
     const result = (await tools.call("get_trace", args)) as CallToolResult;
     expect(result.isError).toBeFalsy();
     return { host: await host(result, args, options), structured: getTrace.outputSchema.parse(result.structuredContent) };
   }
 
-  async function compare(args: Record<string, unknown>, options: { serverTools?: boolean } = {}) {
+  async function compare(args: Record<string, unknown>, options: HostOptions = {}) {
     const result = (await tools.call("compare_executions", args)) as CallToolResult;
     expect(result.isError).toBeFalsy();
     return { host: await host(result, args, options), structured: compareExecutions.outputSchema.parse(result.structuredContent) };
@@ -302,6 +306,21 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     const after = (await hostRecord(page)).calls;
     expect(after.filter((c) => c.name === "get_trace")).toHaveLength(1);
     expect(after.every((c) => c.name === "get_trace" || c.name === "find_gaps")).toBe(true);
+    expect(host.consoleErrors).toEqual([]);
+  });
+
+  it("opens the subtree of a hop's span when the whole trace's answer pruned it out", async () => {
+    // The host's server answers the whole trace with two spans only, as a large trace would be pruned.
+    const rewrite = (name: string, a: Record<string, unknown>) => (name === "get_trace" && a.focus_span_id === undefined ? { ...a, max_spans: 2 } : a);
+    const { host, structured } = await compare({ job_id: ex.slowHandoffJobId }, { rewrite });
+    const { view, page } = host;
+    const leaf = structured.hops.findIndex((h) => h.hop === "router.select_provider");
+    const spanId = structured.hops[leaf]!.span_ids[0]!;
+    await view.locator(`.crow[data-key="hop:${leaf}"]`).click();
+    await view.waitForSelector(".crumbs .crumb.here");
+    expect(await view.locator(".crumbs").textContent()).toBe("Comparison›Trace›router.select_provider");
+    expect((await hostRecord(page)).calls.filter((c) => c.name === "get_trace").map((c) => c.arguments)).toEqual([{ job_id: ex.slowHandoffJobId }, { job_id: ex.slowHandoffJobId, focus_span_id: spanId }]);
+    expect(await view.locator(".row.span.selected").getAttribute("data-span-id")).toBe(spanId);
     expect(host.consoleErrors).toEqual([]);
   });
 
