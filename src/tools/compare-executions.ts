@@ -16,6 +16,7 @@ import { executionSummary } from "../analysis/execution-summary.js";
 import { InputError, NotFoundError } from "../errors.js";
 import { chosenBaseline, executionBaseline } from "../investigation/execution-baseline.js";
 import { findExecution, requireOneId } from "../investigation/execution-lookup.js";
+import { WATERFALL_TOOL_META } from "../ui/waterfall-resource.js";
 import { defineTool, READ_ONLY } from "./tool-definition.js";
 
 export const compareExecutionsInput = z.object({
@@ -50,6 +51,7 @@ export default defineTool({
   annotations: READ_ONLY,
   inputSchema: compareExecutionsInput,
   outputSchema: comparisonReportSchema,
+  meta: WATERFALL_TOOL_META,
   async handler(ctx, input) {
     requireOneId(input, "Give the execution to compare: a trace_id or a job_id (list_failed_spans or get_trace show them). baseline_trace_id alone is not enough.");
     const { spans, settings } = ctx;

@@ -1,6 +1,6 @@
-// The MCP Apps view of get_trace: the `ui://trace-doctor/waterfall` resource — one self-contained HTML
-// document that `npm run build` assembles under dist/ui/ — and the tool `_meta` that points hosts at it.
-// Hosts without MCP Apps ignore both; the tool's answer is the same for every client.
+// The MCP Apps view of get_trace and compare_executions: the `ui://trace-doctor/waterfall` resource — one
+// self-contained HTML document that `npm run build` assembles under dist/ui/ — and the tool `_meta` that
+// points hosts at it. Hosts without MCP Apps ignore both; the tool's answer is the same for every client.
 
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -18,9 +18,9 @@ export const WATERFALL_URI = "ui://trace-doctor/waterfall";
 export const UI_EXTENSION_CAPABILITY: Record<string, object> = { [UI_EXTENSION_ID]: { mimeTypes: [MCP_APP_MIME_TYPE] } };
 
 /**
- * `_meta` for a tool whose answer the waterfall draws (get_trace; compare_executions when it answers in
- * the same shape). The flat key is the spec's deprecated spelling, still read by hosts that predate
- * `ui.resourceUri`; the ext-apps SDK's registerAppTool writes both the same way.
+ * `_meta` for a tool whose answer the view draws: get_trace's as a waterfall, compare_executions' as a
+ * comparison (recognised by its shape). The flat key is the spec's deprecated spelling, still read by
+ * hosts that predate `ui.resourceUri`; the ext-apps SDK's registerAppTool writes both the same way.
  */
 export const WATERFALL_TOOL_META: Readonly<Record<string, unknown>> = Object.freeze({
   ui: Object.freeze({ resourceUri: WATERFALL_URI }),
@@ -52,7 +52,7 @@ export function registerWaterfallResource(server: McpServer, options: { maxAnswe
     {
       title: "Trace waterfall view",
       description:
-        "The interactive waterfall that MCP Apps hosts draw beside get_trace answers: one bar per span, failures in red, the critical path, hand-off gaps and missing hops. An HTML document for the host, not data for a model.",
+        "The interactive view that MCP Apps hosts draw beside get_trace answers (a waterfall: one bar per span, failures in red, the critical path, hand-off gaps and missing hops) and compare_executions answers (each hop against healthy runs' p50–p95, the first divergence). An HTML document for the host, not data for a model.",
       mimeType: MCP_APP_MIME_TYPE,
       _meta: RESOURCE_UI_META,
     },

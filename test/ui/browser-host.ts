@@ -90,7 +90,7 @@ export interface HostConfig {
   /** The ui:// resource's HTML, as resources/read returned it. */
   html: string;
   toolInput: Record<string, unknown>;
-  /** The get_trace result the host hands the view (content and structuredContent). */
+  /** The tool result the host hands the view (get_trace's or compare_executions', content and structuredContent). */
   toolResult: unknown;
   /** Answers the view's tools/call; omit to run a host without serverTools. */
   callTool?: (params: { name: string; arguments?: Record<string, unknown> }) => Promise<unknown>;
@@ -101,7 +101,7 @@ export interface HostConfig {
 
 export interface RunningHost {
   page: Page;
-  /** The view's frame, once it has drawn its first row. */
+  /** The view's frame, once it has drawn its first row (of a waterfall or a comparison). */
   view: Frame;
   /** Requests the page tried that were not the host page, the bridge, or the view. */
   refused: string[];
@@ -139,7 +139,8 @@ export async function startBrowserHost(browser: Browser, config: HostConfig): Pr
     const hostContext = { theme: "light", displayMode: "inline", availableDisplayModes: ["inline"], platform: "web", containerDimensions: { width: 960, maxHeight: 4000 }, ...config.hostContext };
     await page.evaluate((c) => (globalThis as unknown as { startHost(c: unknown): Promise<void> }).startHost(c), { capabilities, hostContext, toolInput: config.toolInput, toolResult: config.toolResult, echoAppCalls: config.echoAppCalls === true });
     const frame = await waitForFrame(page);
-    await frame.waitForSelector(".row[data-kind]", { timeout: 10_000 });
+    // A waterfall's first row, or a comparison's.
+    await frame.waitForSelector(".row[data-kind], .crow[data-key]", { timeout: 10_000 });
     return { page, view: frame, refused, consoleErrors, close: () => context.close() };
   } catch (err) {
     await context.close().catch(() => {});

@@ -1,8 +1,9 @@
 // The waterfall view in a real browser: headless Chromium (Debian's) runs a host page with the ext-apps
 // AppBridge, which loads the ui:// resource as served by the server into a sandboxed iframe under the
-// spec's default CSP and hands it a real get_trace answer from the demo data. Checks what is drawn, the
-// drill-down through tools/call, that nothing is fetched, and that hostile span text stays text.
-// Screenshots go to .artifacts/ (gitignored). Skips without /usr/bin/chromium, unless CI=true.
+// spec's default CSP and hands it a real get_trace or compare_executions answer from the demo data.
+// Checks what is drawn, the drill-down through tools/call (comparison → trace → subtree), that nothing
+// is fetched, and that hostile span text stays text. Screenshots go to .artifacts/ (gitignored). Skips
+// without /usr/bin/chromium, unless CI=true.
 
 import { mkdirSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +11,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { generateDemoDataset, type DemoManifest } from "../../src/demo/demo-dataset.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans, type SpanRowInput } from "../../src/store/span-writer.js";
+import compareExecutions from "../../src/tools/compare-executions.js";
 import getTrace from "../../src/tools/get-trace.js";
 import { WATERFALL_URI } from "../../src/ui/waterfall-resource.js";
 import { openPglite, type TestDatabase } from "../support/test-databases.js";
@@ -25,7 +27,14 @@ const HOSTILE_TRACE = "hostile0trace0000000000000000001";
 /** The page globals these checks read, typed here since the tests compile without the DOM library. */
 interface BrowserGlobals {
   document: { querySelectorAll(selector: string): { length: number } };
-  getComputedStyle(element: unknown): { backgroundColor: string };
+  getComputedStyle(element: unknown): { backgroundColor: string; borderTopStyle: string };
+}
+
+/** What a comparison row's bar cell draws, as fractions of its width: the bar's end, the band, the p50 marker. */
+interface DrawnBars {
+  bar: number | null;
+  band: [number, number] | null;
+  p50: number | null;
 }
 
 /** A failed runner hop whose error message and metadata try to inject markup. */
@@ -79,19 +88,45 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     await db?.close();
   });
 
-  async function open(args: Record<string, unknown>, options: { serverTools?: boolean; echoAppCalls?: boolean } = {}) {
-    const result = (await tools.call("get_trace", args)) as CallToolResult;
-    expect(result.isError).toBeFalsy();
-    const structured = getTrace.outputSchema.parse(result.structuredContent);
+  type HostOptions = { serverTools?: boolean; echoAppCalls?: boolean; rewrite?: (name: string, args: Record<string, unknown>) => Record<string, unknown> };
+
+  async function host(result: CallToolResult, args: Record<string, unknown>, options: HostOptions) {
     const host = await startBrowserHost(browser!, {
       html,
       toolInput: args,
       toolResult: result,
       echoAppCalls: options.echoAppCalls === true,
-      ...(options.serverTools === false ? {} : { callTool: async (p: { name: string; arguments?: Record<string, unknown> }) => tools.call(p.name, p.arguments ?? {}) }),
+      ...(options.serverTools === false
+        ? {}
+        : { callTool: async (p: { name: string; arguments?: Record<string, unknown> }) => tools.call(p.name, options.rewrite ? options.rewrite(p.name, p.arguments ?? {}) : (p.arguments ?? {})) }),
     });
     hosts.push(host);
-    return { host, structured };
+    return host;
+  }
+
+  async function open(args: Record<string, unknown>, options: HostOptions = {}) {
+    const result = (await tools.call("get_trace", args)) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    return { host: await host(result, args, options), structured: getTrace.outputSchema.parse(result.structuredContent) };
+  }
+
+  async function compare(args: Record<string, unknown>, options: HostOptions = {}) {
+    const result = (await tools.call("compare_executions", args)) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    return { host: await host(result, args, options), structured: compareExecutions.outputSchema.parse(result.structuredContent) };
+  }
+
+  /** Where a comparison row's bar, band and p50 marker are drawn, measured in the page. */
+  function drawnBars(view: RunningHost["view"], key: string): Promise<DrawnBars> {
+    return view.locator(`.crow[data-key="${key}"] .cbars`).evaluate((cell) => {
+      type Box = { getBoundingClientRect(): { left: number; right: number; width: number } };
+      const c = cell as unknown as Box & { querySelector(s: string): Box | null };
+      const box = c.getBoundingClientRect();
+      const at = (x: number) => Math.round((1000 * (x - box.left)) / box.width) / 1000;
+      const part = (s: string) => c.querySelector(s)?.getBoundingClientRect() ?? null;
+      const [bar, band, p50] = [part(".cbar"), part(".band"), part(".p50")];
+      return { bar: bar && at(bar.right), band: band && [at(band.left), at(band.right)], p50: p50 && at((p50.left + p50.right) / 2) };
+    });
   }
 
   it("draws the demo's 13 ms failure: one bar per span, the failures red, the critical path, the missing router hop", async () => {
@@ -203,6 +238,136 @@ describe.runIf(chromiumAvailable())("the waterfall view in headless Chromium", (
     await view.locator(".row.group").first().click();
     await view.waitForSelector(".detail .hint");
     expect(await view.locator(".detail .hint").textContent()).toContain(`focus_span_id=${structured.collapsed[0]!.parent_span_id}`);
+    expect((await hostRecord(page)).calls).toEqual([]);
+  });
+  it("draws compare_executions' answer for the demo's slow hand-off: a row per hop against the healthy band, the divergence, where the time went", async () => {
+    const { host, structured } = await compare({ job_id: ex.slowHandoffJobId });
+    const { view, page } = host;
+    expect(structured.duration.verdict).toBe("slow");
+    // The execution's own row, then one per hop, in the answer's order, each with its verdict.
+    const rows = view.locator(".crow[data-key]");
+    expect(await rows.count()).toBe(structured.hops.length + 1);
+    expect(await view.locator(".crow[data-key]:not(.total)").evaluateAll((rs) => rs.map((r) => [(r as unknown as { dataset: Record<string, string> }).dataset.hop, (r as unknown as { dataset: Record<string, string> }).dataset.verdict]))).toEqual(
+      structured.hops.map((h) => [h.hop, h.verdict]),
+    );
+    expect(await view.locator(".title-row .state").allTextContents()).toEqual(["OK", "SLOW"]);
+    expect(await view.locator(".title-row").textContent()).toMatch(/\d(\.\d)?× p50 · \d(\.\d)?× p95 · \+[\d.]+s over p50/);
+
+    // The slow hop: its bar runs past the healthy band, the p50 marker inside the band's start.
+    const slow = structured.hops.findIndex((h) => h.verdict === "slow");
+    const drawn = await drawnBars(view, `hop:${slow}`);
+    const h = structured.hops[slow]!;
+    const top = Math.max(h.slowest_ms!, h.baseline_p95_ms!) * 1.1;
+    expect(drawn.bar).toBeCloseTo(h.slowest_ms! / top, 2);
+    expect(drawn.band![0]).toBeCloseTo(h.baseline_p50_ms! / top, 2);
+    expect(drawn.band![1]).toBeCloseTo(h.baseline_p95_ms! / top, 2);
+    expect(drawn.p50).toBeCloseTo(drawn.band![0], 2);
+    expect(drawn.bar!).toBeGreaterThan(drawn.band![1]);
+    expect(await view.locator(`.crow[data-key="hop:${slow}"] .cbar`).evaluate((e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).backgroundColor)).toBe("rgb(239, 138, 23)");
+
+    // The first divergence: its row highlighted and marked, its sentence in the header.
+    const divergence = structured.first_divergence!;
+    const marked = view.locator(".crow.diverges");
+    expect(await marked.count()).toBe(1);
+    expect(await marked.getAttribute("data-hop")).toBe(divergence.hop);
+    expect(await marked.getAttribute("data-span-id")).toBe(divergence.span_id);
+    expect(await marked.locator(".badge.first").textContent()).toBe("1st divergence");
+    expect(await view.locator(".divergence").textContent()).toContain(divergence.sentence);
+    expect(await view.locator(".cmp h2").allTextContents()).toContain("Where the extra time went");
+    expect(await view.locator(".cmp .findings-box").first().textContent()).toContain(structured.where_time_went[0]!.sentence);
+
+    expect((await hostRecord(page)).calls).toEqual([]);
+    expect(host.refused).toEqual([]);
+    expect(host.consoleErrors).toEqual([]);
+    await screenshotView(host, new URL("compare-slow-handoff.png", ARTIFACTS));
+  });
+
+  it("opens the compared execution's trace at a hop's span through get_trace, and goes back to the comparison by the breadcrumb", async () => {
+    const { host, structured } = await compare({ job_id: ex.slowHandoffJobId });
+    const { view, page } = host;
+    const divergence = structured.first_divergence!;
+    await view.locator(".crow.diverges").click();
+    await view.waitForSelector(".row.span");
+    // The execution, asked for by the lookup the comparison made; the hop's span is selected in it.
+    const calls = (await hostRecord(page)).calls;
+    expect(calls.filter((c) => c.name === "get_trace")).toEqual([{ name: "get_trace", arguments: { job_id: ex.slowHandoffJobId } }]);
+    expect(await view.locator(".row.span.selected").getAttribute("data-span-id")).toBe(divergence.span_id);
+    expect(await view.locator(".detail strong").first().textContent()).toBe(divergence.hop);
+    expect(await view.locator(".crumbs").textContent()).toBe("Comparison›Trace");
+    await screenshotView(host, new URL("compare-opened-trace.png", ARTIFACTS));
+
+    await view.locator(".crumbs button.crumb").click();
+    await view.waitForSelector(".crow.diverges");
+    expect(await view.locator(".crow[data-key]").count()).toBe(structured.hops.length + 1);
+    // A second hop opens from the trace already read: no second get_trace.
+    await view.locator('.crow[data-key="total"]').click();
+    await view.waitForSelector(".row.span.selected");
+    expect(await view.locator(".row.span.selected").getAttribute("data-span-id")).toBe(structured.execution.root_span_id);
+    const after = (await hostRecord(page)).calls;
+    expect(after.filter((c) => c.name === "get_trace")).toHaveLength(1);
+    expect(after.every((c) => c.name === "get_trace" || c.name === "find_gaps")).toBe(true);
+    expect(host.consoleErrors).toEqual([]);
+  });
+
+  it("opens the subtree of a hop's span when the whole trace's answer pruned it out", async () => {
+    // The host's server answers the whole trace with two spans only, as a large trace would be pruned.
+    const rewrite = (name: string, a: Record<string, unknown>) => (name === "get_trace" && a.focus_span_id === undefined ? { ...a, max_spans: 2 } : a);
+    const { host, structured } = await compare({ job_id: ex.slowHandoffJobId }, { rewrite });
+    const { view, page } = host;
+    const leaf = structured.hops.findIndex((h) => h.hop === "router.select_provider");
+    const spanId = structured.hops[leaf]!.span_ids[0]!;
+    await view.locator(`.crow[data-key="hop:${leaf}"]`).click();
+    await view.waitForSelector(".crumbs .crumb.here");
+    expect(await view.locator(".crumbs").textContent()).toBe("Comparison›Trace›router.select_provider");
+    expect((await hostRecord(page)).calls.filter((c) => c.name === "get_trace").map((c) => c.arguments)).toEqual([{ job_id: ex.slowHandoffJobId }, { job_id: ex.slowHandoffJobId, focus_span_id: spanId }]);
+    expect(await view.locator(".row.span.selected").getAttribute("data-span-id")).toBe(spanId);
+    expect(host.consoleErrors).toEqual([]);
+  });
+
+  it("draws the 13 ms failure's comparison: the failed hop, the missing ones as dashed bands, failing spans with their role", async () => {
+    const { host, structured } = await compare({ job_id: ex.immediateFailureJobId });
+    const { view } = host;
+    expect(await view.locator(".title-row .state").allTextContents()).toEqual(["FAILED", "FAST"]);
+    const missing = structured.hops.filter((h) => h.verdict === "missing");
+    expect(missing.length).toBeGreaterThan(0);
+    expect(await view.locator(".crow.v-missing").count()).toBe(missing.length);
+    expect(await view.locator(".crow.v-missing .cbar").count()).toBe(0);
+    expect(await view.locator(".crow.v-missing .band").first().evaluate((e) => (globalThis as unknown as BrowserGlobals).getComputedStyle(e).borderTopStyle)).toBe("dashed");
+    const failed = view.locator('.crow[data-verdict="failed"]:not(.total)');
+    expect(await failed.getAttribute("data-hop")).toBe(structured.first_divergence!.hop);
+    expect(await failed.evaluate((e) => e.classList.contains("diverges"))).toBe(true);
+    const roles = await view.locator(".cmp .findings-box tr[data-span-id] th").allTextContents();
+    expect(roles).toEqual(structured.failing_spans.map((f) => f.role));
+    expect(host.consoleErrors).toEqual([]);
+    await screenshotView(host, new URL("compare-13ms.png", ARTIFACTS));
+  });
+
+  it("renders markup in a comparison's metadata differences and failing spans as text, and runs none of it", async () => {
+    const { host, structured } = await compare({ trace_id: HOSTILE_TRACE });
+    const { view, page } = host;
+    expect(structured.metadata_differences.map((m) => m.key)).toContain("<b>key</b>");
+    const cells = await view.locator(".md th, .md td").allTextContents();
+    expect(cells).toContain("<b>key</b>");
+    expect(cells).toContain("<iframe src=//example.com></iframe>");
+    expect(cells).toContain("<style>*{display:none}</style>");
+    expect(await view.locator(".cmp .error-text").allTextContents()).toContain(HOSTILE_ERROR);
+    const injected = await view.evaluate(() => {
+      const { document } = globalThis as unknown as BrowserGlobals;
+      return { scripts: document.querySelectorAll("script").length, elements: document.querySelectorAll("img, iframe, b, style:not(head style)").length, styles: document.querySelectorAll("style").length };
+    });
+    expect(injected).toEqual({ scripts: 1, elements: 0, styles: 1 });
+    await page.waitForTimeout(200);
+    expect((await hostRecord(page)).stray).toEqual([]);
+    expect(host.refused).toEqual([]);
+    await screenshotView(host, new URL("compare-hostile.png", ARTIFACTS));
+  });
+
+  it("without serverTools the comparison still draws, with nothing to click, and says what to ask for", async () => {
+    const { host } = await compare({ job_id: ex.slowHandoffJobId }, { serverTools: false });
+    const { view, page } = host;
+    expect(await view.locator(".crow.opens").count()).toBe(0);
+    expect(await view.locator(".cmp .hint").last().textContent()).toContain(`get_trace with job_id=${ex.slowHandoffJobId}`);
+    await view.locator(".crow.diverges").click();
     expect((await hostRecord(page)).calls).toEqual([]);
   });
 });

@@ -186,7 +186,7 @@ describe("reading answers leniently", () => {
     expect(buildWaterfall(data!).notes).toContain("The server shortened this answer to fit its size budget: long values end in …[+N chars cut].");
   });
 
-  it("finds the traces of an answer that nests them (a comparison), and none in other answers", () => {
+  it("finds the traces of an answer that nests get_trace answers, and none in other answers", () => {
     const one = { spans: [span("a")] };
     expect(findTraces(one)).toHaveLength(1);
     const compared = findTraces({ failing: one, baseline: { spans: [span("b")] }, verdict: "differs" });

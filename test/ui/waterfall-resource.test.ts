@@ -1,6 +1,7 @@
-// The MCP Apps declarations through a real SDK client: get_trace's `_meta.ui.resourceUri` in tools/list,
-// the extension in the server's capabilities, the ui:// resource listed and read (mime type, budget, one
-// self-contained document), and answers exactly the same for a client that does not speak MCP Apps.
+// The MCP Apps declarations through a real SDK client: get_trace's and compare_executions'
+// `_meta.ui.resourceUri` in tools/list, the extension in the server's capabilities, the ui:// resource
+// listed and read (mime type, budget, one self-contained document), and answers exactly the same for a
+// client that does not speak MCP Apps.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -58,12 +59,13 @@ describe("the waterfall view over MCP", () => {
     await db?.close();
   });
 
-  it("declares the view on get_trace only, and the extension in the server's capabilities", async () => {
+  it("declares the view on get_trace and compare_executions only, and the extension in the server's capabilities", async () => {
     const client = await connect({ apps: true });
     const { tools } = await client.listTools();
-    const getTrace = tools.find((t) => t.name === "get_trace")!;
-    expect(getTrace._meta).toEqual({ ui: { resourceUri: WATERFALL_URI }, "ui/resourceUri": WATERFALL_URI });
-    expect(tools.filter((t) => t._meta?.ui !== undefined).map((t) => t.name)).toEqual(["get_trace"]);
+    for (const name of ["get_trace", "compare_executions"]) {
+      expect(tools.find((t) => t.name === name)!._meta).toEqual({ ui: { resourceUri: WATERFALL_URI }, "ui/resourceUri": WATERFALL_URI });
+    }
+    expect(tools.filter((t) => t._meta?.ui !== undefined || t._meta?.["ui/resourceUri"] !== undefined).map((t) => t.name).sort()).toEqual(["compare_executions", "get_trace"]);
     expect(client.getServerCapabilities()?.extensions).toEqual({ [UI_EXTENSION_ID]: { mimeTypes: [MCP_APP_MIME_TYPE] } });
   });
 
@@ -77,8 +79,9 @@ describe("the waterfall view over MCP", () => {
     expect(content).toMatchObject({ uri: WATERFALL_URI, mimeType: MCP_APP_MIME_TYPE, _meta: { ui: { prefersBorder: true } } });
     const html = content!.text;
     expect(html.startsWith("<!doctype html>")).toBe(true);
-    const bytes = Buffer.byteLength(JSON.stringify(read));
-    expect(bytes).toBeLessThan(60_000); // the budget is 100,000; this keeps the view small on purpose
+    // The budget is 100,000 bytes of answer; the document itself is kept under 60 KB on purpose.
+    expect(Buffer.byteLength(html)).toBeLessThan(60_000);
+    expect(Buffer.byteLength(JSON.stringify(read))).toBeLessThan(64_000);
     // Nothing to fetch: no external scripts, styles, fonts, images or frames, no URL at all.
     expect(html).not.toMatch(/<(link|img|iframe|object|embed|base)\b/i);
     expect(html).not.toMatch(/\b(src|href)\s*=/i);
@@ -101,6 +104,9 @@ describe("the waterfall view over MCP", () => {
       ["get_trace", { trace_id: ex.successTraceId, max_spans: 3 }],
       ["get_trace", { trace_id: ex.successTraceId, focus_span_id: "no-such-span" }],
       ["find_gaps", { job_id: ex.immediateFailureJobId }],
+      ["compare_executions", { job_id: ex.slowHandoffJobId }],
+      ["compare_executions", { job_id: ex.immediateFailureJobId }],
+      ["compare_executions", { trace_id: ex.successTraceId, baseline_trace_id: ex.linkedByJobIdRunnerTraceId }],
     ];
     for (const [name, args] of calls) {
       const [a, p] = await Promise.all([apps.callTool({ name, arguments: args }), plain.callTool({ name, arguments: args })]);

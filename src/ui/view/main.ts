@@ -1,8 +1,11 @@
 // The waterfall view's entry point, bundled into the ui://trace-doctor/waterfall document: it connects to
-// the MCP Apps host, draws get_trace's answer when the host hands it over, asks find_gaps (through the
-// host) for the hops that are missing, and opens subtrees and collapsed groups with get_trace
-// focus_span_id, with a breadcrumb back. Everything it asks for is read-only; nothing it does writes.
+// the MCP Apps host, draws get_trace's answer (or compare_executions', as a comparison) when the host
+// hands it over, asks find_gaps (through the host) for the hops that are missing, and opens subtrees,
+// collapsed groups and a compared execution's trace with get_trace, with a breadcrumb back. Everything
+// it asks for is read-only; nothing it does writes.
 
+import { drawComparison, type OpenTarget } from "./comparison-dom.js";
+import { buildComparison, type ComparisonModel } from "./comparison-model.js";
 import { HostBridge, HostRpcError, type ToolResult, type ViewTool } from "./host-bridge.js";
 import { findTraces, readGaps, type GapOverlay, type TraceData } from "./trace-data.js";
 import { el, type ViewElement, type ViewGlobals } from "./view-dom.js";
@@ -17,7 +20,9 @@ const GET_TRACE_CARRIED = ["include_metadata", "include_linked"] as const;
 
 interface Screen {
   crumb: string;
+  /** What the screen draws: traces as waterfalls, or (with none) a comparison. */
   traces: Array<{ title?: string; data: TraceData }>;
+  comparison?: ComparisonModel;
   /** The get_trace arguments this screen was fetched with (none for the host's own call). */
   args?: Record<string, unknown>;
 }
@@ -45,6 +50,10 @@ export class WaterfallView {
   /** Answers to the view's own calls: a host that also echoes them as tool-result must not reset the view. */
   private readonly ownAnswers = new Set<string>();
   private readonly inFlightFocus = new Set<string>();
+  /** The span to select once the trace opened from a comparison is drawn. */
+  private pendingSelect: string | null = null;
+  /** Whole traces opened from the comparison, by source: a second hop's click needs no second call. */
+  private readonly opened = new Map<string, Screen>();
   private lastSize = "";
 
   constructor(private readonly g: ViewGlobals) {
@@ -54,10 +63,10 @@ export class WaterfallView {
     this.bridge = new HostBridge(g.window.parent, g.window, {
       toolInput: (args) => {
         this.input = args;
-        if (this.at < 0) this.show({ text: `Loading the trace for ${describeInput(args)}…`, kind: "wait" });
+        if (this.at < 0) this.show({ text: `Loading the answer for ${describeInput(args)}…`, kind: "wait" });
       },
       toolResult: (result) => this.onToolResult(result),
-      toolCancelled: (reason) => this.show({ text: `The get_trace call was cancelled${reason ? `: ${reason}` : ""}.`, kind: "error" }),
+      toolCancelled: (reason) => this.show({ text: `The call was cancelled${reason ? `: ${reason}` : ""}.`, kind: "error" }),
       hostContext: (changed) => {
         this.applyHostContext(changed);
         this.render();
@@ -88,17 +97,44 @@ export class WaterfallView {
       if (source) this.gaps.set(sourceKey(source), gaps);
       return this.render();
     }
+    const comparison = result.isError ? null : buildComparison(result.structuredContent);
+    if (comparison) {
+      this.screens = [{ crumb: "Comparison", traces: [], comparison }];
+      this.opened.clear();
+      return this.goTo(0);
+    }
     const traces = findTraces(result.structuredContent);
     if (traces.some((t) => t.data.focus_span_id !== undefined && this.inFlightFocus.has(t.data.focus_span_id))) return;
     if (!traces.length) {
       const text = textOf(result);
-      return this.show({ text: result.isError ? `get_trace answered with an error: ${text}` : `Nothing to draw in this answer.${text ? ` ${text.slice(0, 2000)}` : ""}`, kind: "error" });
+      return this.show({ text: result.isError ? `The tool answered with an error: ${text}` : `Nothing to draw in this answer.${text ? ` ${text.slice(0, 2000)}` : ""}`, kind: "error" });
     }
     this.screens = [{ crumb: traces[0]!.data.focus_span_id ? "Subtree" : "Whole trace", traces }];
-    this.at = 0;
-    this.selected = null;
-    this.message = null;
+    this.goTo(0);
     this.fetchGaps(traces);
+  }
+
+  /**
+   * From the comparison: this execution's trace, asked of get_trace by the same lookup the comparison
+   * made, with the row's span selected — or, when the trace is too big to show that span, its subtree.
+   */
+  private async openExecution(model: ComparisonModel, target: OpenTarget): Promise<void> {
+    const source = model.source;
+    // Without serverTools nothing is clickable, and the comparison says what to ask for instead.
+    if (!source || !this.bridge.canCallTools()) return;
+    const whole = this.opened.get(sourceKey(source)) ?? (await this.traceScreen("Trace", { [source.by]: source.value }));
+    if (!whole) return;
+    this.opened.set(sourceKey(source), whole);
+    const next = [whole];
+    const id = target.spanId;
+    // A span pruned out of a large trace's answer: its subtree shows it.
+    if (id !== undefined && !whole.traces.some((t) => t.data.spans.some((s) => s.span_id === id))) {
+      const sub = await this.traceScreen(target.label, { ...whole.args, focus_span_id: id });
+      if (sub) next.push(sub);
+    }
+    this.push(next);
+    this.pendingSelect = id ?? null;
+    this.fetchGaps(whole.traces);
     this.render();
   }
 
@@ -128,8 +164,13 @@ export class WaterfallView {
     return traceId ? { by: "trace_id", value: traceId } : (this.currentSource(section) ?? null);
   }
 
+  /** The first screen that draws traces: the one the gaps and the host's arguments are about. */
+  private baseTraces(): Screen["traces"] {
+    return this.screens.find((s) => s.traces.length)?.traces ?? [];
+  }
+
   private currentSource(section: number): Source | null {
-    const first = this.screens[0]?.traces[section]?.data;
+    const first = this.baseTraces()[section]?.data;
     if (first?.resolved) return { by: first.resolved.by, value: first.resolved.value };
     for (const by of ["trace_id", "job_id"] as const) if (typeof this.input[by] === "string") return { by, value: this.input[by] as string };
     return null;
@@ -155,29 +196,39 @@ export class WaterfallView {
     if (row.kind === "group" && focus !== row.parentSpanId) maxSpans = OPEN_GROUP_MAX_SPANS;
     const args: Record<string, unknown> = { ...carried, [source.by]: source.value, focus_span_id: focus };
     if (maxSpans !== undefined) args.max_spans = maxSpans;
-    const crumb = row.kind === "span" ? `${row.service}.${row.operation}` : row.label;
+    const next = await this.traceScreen(row.kind === "span" ? `${row.service}.${row.operation}` : row.label, args);
+    if (next) this.push([next]);
+  }
+
+  /** A screen from get_trace through the host, or null once the failure is shown. */
+  private async traceScreen(crumb: string, args: Record<string, unknown>): Promise<Screen | null> {
+    const focus = args.focus_span_id;
     this.show({ text: `Opening ${crumb}…`, kind: "busy" });
-    this.inFlightFocus.add(focus);
+    if (typeof focus === "string") this.inFlightFocus.add(focus);
     try {
       const result = await this.call("get_trace", args);
       const traces = result.isError ? [] : findTraces(result.structuredContent);
-      if (!traces.length) return this.show({ text: `get_trace could not open ${crumb}: ${textOf(result) || "no trace in its answer"}`, kind: "error" });
-      this.screens = [...this.screens.slice(0, this.at + 1), { crumb, traces, args }];
-      this.at = this.screens.length - 1;
-      this.selected = null;
-      this.message = null;
-      this.render();
+      if (traces.length) return { crumb, traces, args };
+      this.show({ text: `get_trace could not open ${crumb}: ${textOf(result) || "no trace in its answer"}`, kind: "error" });
     } catch (err) {
       this.show({ text: `The host could not run get_trace: ${err instanceof HostRpcError ? err.message : String(err)}`, kind: "error" });
     } finally {
-      this.inFlightFocus.delete(focus);
+      if (typeof focus === "string") this.inFlightFocus.delete(focus);
     }
+    return null;
+  }
+
+  /** Screens after the current one (what was ahead of it in the breadcrumb is dropped), showing the last. */
+  private push(next: Screen[]): void {
+    this.screens = [...this.screens.slice(0, this.at + 1), ...next];
+    this.goTo(this.screens.length - 1);
   }
 
   private goTo(index: number): void {
     if (index < 0 || index >= this.screens.length) return;
     this.at = index;
     this.selected = null;
+    this.pendingSelect = null;
     this.message = null;
     this.render();
   }
@@ -204,6 +255,7 @@ export class WaterfallView {
 
   private select(row: Row, section: number, keepFocus = false): void {
     this.selected = { section, key: row.key };
+    this.pendingSelect = null;
     this.render();
     if (keepFocus) this.rowElements.find((r) => r.dataset.key === row.key && r.dataset.section === String(section))?.focus();
   }
@@ -214,12 +266,22 @@ export class WaterfallView {
     const parts: ViewElement[] = [this.drawToolbar()];
     this.rowElements = [];
     this.models = [];
+    const comparison = screen?.comparison;
+    let reveal = false;
+    // A comparison's rows take the focus with Tab (Enter opens one): the arrow keys are the waterfall's.
+    if (comparison) parts.push(drawComparison(doc, comparison, { canOpen: this.bridge.canCallTools(), open: (target) => void this.openExecution(comparison, target) }));
     if (screen) {
       screen.traces.forEach((t, section) => {
-        const source = this.sourceOf(this.screens[0]?.traces[section]?.data ?? t.data, section);
+        const source = this.sourceOf(this.baseTraces()[section]?.data ?? t.data, section);
         const overlay = source ? this.gaps.get(sourceKey(source)) : undefined;
         const model = buildWaterfall(t.data, typeof overlay === "object" ? overlay : null);
         this.models.push(model);
+        const wanted = model.rows.find((r) => r.kind === "span" && r.spanId === this.pendingSelect)?.key;
+        if (wanted) {
+          this.selected = { section, key: wanted };
+          this.pendingSelect = null;
+          reveal = true;
+        }
         if (!this.selected && section === 0) this.selected = defaultSelection(model);
         const rows: ViewElement[] = [];
         const drawn = drawTrace(doc, model, {
@@ -243,8 +305,11 @@ export class WaterfallView {
         );
       }
     }
-    parts.push(el(doc, "footer", "foot", "trace-doctor · get_trace. Names, errors and metadata come from the monitored services and are shown as data. This view only reads."));
+    const tool = comparison ? "compare_executions" : "get_trace";
+    parts.push(el(doc, "footer", "foot", `trace-doctor · ${tool}. Names, errors and metadata come from the monitored services and are shown as data. This view only reads.`));
     this.root.replaceChildren(...parts);
+    // Once, for the row the comparison asked for; never on later renders, which would pull the host's page around.
+    if (reveal) this.rowElements.find((r) => r.dataset.key === this.selected?.key)?.scrollIntoView({ block: "nearest" });
   }
 
   private drawToolbar(): ViewElement {

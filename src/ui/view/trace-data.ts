@@ -1,6 +1,6 @@
 // Reads the structured answers the waterfall view draws — get_trace's, find_gaps' — out of whatever the
 // host hands over, leniently: a field of the wrong type is dropped, unknown fields are ignored, so a
-// newer server or another tool in the same shape (compare_executions) still draws what it can.
+// newer server or another tool whose answer holds get_trace's shape still draws what it can.
 
 export interface TraceSpan {
   span_id: string;
@@ -66,13 +66,14 @@ export interface GapOverlay {
   findings: Array<{ kind: string; severity: string; span_ids: string[]; sentence: string }>;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
-const objects = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
+// The lenient readers, shared with comparison-model.ts: a value of the wrong type reads as absent.
+export const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+export const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+export const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+export const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+export const objects = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObject) : []);
 
 /** A value from the data as the view shows it: strings as they are, anything else as JSON. */
 export function dataText(value: unknown): string {
@@ -192,7 +193,7 @@ const MAX_SECTIONS = 4;
 
 /**
  * The traces an answer holds: the answer itself when it is get_trace's shape, otherwise its top-level
- * fields that are (how a comparison of executions is likely to nest them), titled by field name.
+ * fields that are (a tool that nests get_trace answers), titled by field name.
  */
 export function findTraces(value: unknown): Array<{ title?: string; data: TraceData }> {
   const whole = readTrace(value);

@@ -96,6 +96,13 @@ export interface ViewGlobals {
   ResizeObserver?: new (callback: () => void) => ResizeObserverLike;
 }
 
+/** Places an element on a row's axis: from `left`, `width` wide, both in percent. */
+export function place(e: ViewElement, left: number, width?: number): ViewElement {
+  e.style.setProperty("left", `${left}%`);
+  if (width !== undefined) e.style.setProperty("width", `${width}%`);
+  return e;
+}
+
 /** An element with classes and text children: the one way the view builds its page. */
 export function el(doc: ViewDocument, tag: ViewTag, className = "", ...children: Array<ViewElement | string>): ViewElement {
   const e = doc.createElement(tag);

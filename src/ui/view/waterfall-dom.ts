@@ -2,7 +2,7 @@
 // missing hop (bars placed in percent of the axis), the findings and the selected row's details. Every
 // value from the data goes in as text (view-dom.ts has no other way); what a click does is main.ts's.
 
-import { el, type ViewDocument, type ViewElement } from "./view-dom.js";
+import { el, place, type ViewDocument, type ViewElement } from "./view-dom.js";
 import type { GroupRow, MissingRow, Row, SpanRow, StatusClass, WaterfallModel } from "./waterfall-model.js";
 
 export interface ChartActions {
@@ -85,8 +85,7 @@ function drawAxis(doc: ViewDocument, m: WaterfallModel): ViewElement {
   const ticks = el(doc, "div", "timeline ticks");
   for (const t of m.ticks) {
     const tick = el(doc, "span", t.at === 100 ? "tick last" : t.at === 0 ? "tick first" : "tick", t.label);
-    tick.style.setProperty("left", pct(t.at));
-    ticks.append(tick);
+    ticks.append(place(tick, t.at));
   }
   return el(doc, "div", "row axis", el(doc, "div", "label", "Service · operation"), ticks);
 }
@@ -159,22 +158,12 @@ function drawSpanRow(doc: ViewDocument, row: SpanRow): ViewElement {
 
   const line = el(doc, "div", "timeline");
   if (row.leadIn && row.leadIn.width > 0) {
-    const lead = el(doc, "span", `lead${row.leadIn.slow ? " slow" : ""}`);
-    lead.style.setProperty("left", pct(row.leadIn.left));
-    lead.style.setProperty("width", pct(row.leadIn.width));
+    const lead = place(el(doc, "span", `lead${row.leadIn.slow ? " slow" : ""}`), row.leadIn.left, row.leadIn.width);
     lead.setAttribute("title", row.leadIn.text);
     line.append(lead);
   }
-  const bar = el(doc, "span", `bar${row.openEnded ? " open" : ""}`);
-  bar.style.setProperty("left", pct(row.bar.left));
-  bar.style.setProperty("width", pct(row.bar.width));
-  line.append(bar);
-  for (const s of row.criticalSegments) {
-    const seg = el(doc, "span", "crit");
-    seg.style.setProperty("left", pct(s.left));
-    seg.style.setProperty("width", pct(s.width));
-    line.append(seg);
-  }
+  line.append(place(el(doc, "span", `bar${row.openEnded ? " open" : ""}`), row.bar.left, row.bar.width));
+  for (const s of row.criticalSegments) line.append(place(el(doc, "span", "crit"), s.left, s.width));
   line.append(durationLabel(doc, row.durationText, row.bar, "dur", row.openEnded));
   r.append(label, line);
   return r;
@@ -188,10 +177,7 @@ function drawGroupRow(doc: ViewDocument, row: GroupRow, canOpen: boolean): ViewE
   if (row.failed) label.append(el(doc, "span", "badge st-failed", `${row.failed} failed`));
   if (canOpen) r.setAttribute("title", "Collapsed spans: select to open them");
   const line = el(doc, "div", "timeline");
-  const bar = el(doc, "span", "bar grouped");
-  bar.style.setProperty("left", pct(row.bar.left));
-  bar.style.setProperty("width", pct(row.bar.width));
-  line.append(bar, durationLabel(doc, row.durationText, row.bar));
+  line.append(place(el(doc, "span", "bar grouped"), row.bar.left, row.bar.width), durationLabel(doc, row.durationText, row.bar));
   r.append(label, line);
   return r;
 }
@@ -204,9 +190,7 @@ function drawMissingRow(doc: ViewDocument, row: MissingRow): ViewElement {
   const label = labelCell(doc, row.depth, el(doc, "span", "chip ghost"), name, el(doc, "span", "badge st-missing", "MISSING"));
   const line = el(doc, "div", "timeline");
   if (row.expected) {
-    const mark = el(doc, "span", "expected");
-    mark.style.setProperty("left", pct(row.expected.left));
-    line.append(mark, durationLabel(doc, row.expectedText, { left: row.expected.left, width: 0.8 }, "dur ghost-text"));
+    line.append(place(el(doc, "span", "expected"), row.expected.left), durationLabel(doc, row.expectedText, { left: row.expected.left, width: 0.8 }, "dur ghost-text"));
   } else {
     line.append(el(doc, "span", "beyond", row.consequence ? row.expectedText : `${row.expectedText} →`));
   }
