@@ -31,11 +31,14 @@ export const SLOW_HANDOFF_MS = 250;
 export const EXPECTED_HOP_SHARE = 0.9;
 
 /** The metadata contrast reads at most this many of the latest failures and successes of a cluster. */
-export const CONTRAST_SAMPLE = 2000;
+export const CONTRAST_SAMPLE = 500;
 /** A metadata key with more distinct values than max(3, this share of the sample) behaves like an id: no contrast. */
 export const ID_LIKE_SHARE = 0.5;
-/** A failure cluster that merged several raw messages takes its percentiles from at most this many of its newest failures. */
-export const DURATION_SAMPLE = 2000;
+/** list_failed_spans counts an operation's spans in scope exactly up to this many; beyond, it estimates them. */
+export const OPERATION_COUNT_EXACT = 5_000;
+/** The estimate reads the newest OPERATION_SLICE_SAMPLE spans of each of OPERATION_SLICES equal slices of the window. */
+export const OPERATION_SLICES = 24;
+export const OPERATION_SLICE_SAMPLE = 250;
 /** Clusters whose metadata is contrasted with successes (one bounded query each). */
 export const CONTRASTED_CLUSTERS = 5;
 /** diagnose reads at most this many of the latest failures of an execution's cluster; more, and its count is "at least". */

@@ -42,15 +42,15 @@ export const failureReportSchema = z.object({
       first_seen: z.string(),
       last_seen: z.string(),
       duration_ms: z.object({ min: z.number(), p50: z.number(), p95: z.number(), max: z.number() }).optional(),
-      duration_sample: z
-        .number()
-        .optional()
-        .describe("Present when p50 and p95 come from this many of the cluster's newest failures, not all of them (min and max are exact)."),
       shape: z.enum(["immediate", "timeout-like", "spread", "unfinished", "unknown"]),
       shape_note: z.string(),
       operation_total: z.number().optional(),
       operation_failed: z.number().optional(),
       operation_success_rate: z.number().optional(),
+      operation_counts_sampled: z
+        .object({ spans: z.number(), slices: z.number() })
+        .optional()
+        .describe("Present when the operation had too many spans in scope to count: operation_total, _failed and _success_rate are estimates from this many of its newest spans in each of `slices` equal slices of the window."),
       distinguishing: z.array(distinguishing).optional(),
       contrast_sample: z.object({ failures: z.number(), successes: z.number() }).optional(),
       change_at_onset: z.array(changeAtOnset).optional().describe("Values in `distinguishing` that only failures carry and that first appeared when the failures began: candidate causes, not outcomes."),
@@ -107,15 +107,16 @@ export function renderFailureReport(out: FailureReport, options: { immediateMs: 
 
   out.clusters.forEach((c, i) => {
     const d = c.duration_ms;
-    const sampled = c.duration_sample !== undefined ? ` of the newest ${c.duration_sample}` : "";
-    const durations = d ? `${formatMs(d.min)}–${formatMs(d.max)} (p50 ${formatMs(d.p50)}, p95 ${formatMs(d.p95)}${sampled})` : "no duration";
+    const durations = d ? `${formatMs(d.min)}–${formatMs(d.max)} (p50 ${formatMs(d.p50)}, p95 ${formatMs(d.p95)})` : "no duration";
     const error = c.example_error ? ` error=${quoteData(c.example_error, 160)}` : " (no error message)";
     lines.push("", `${i + 1}. ${formatHop(c.service, c.operation)} ${c.status.toUpperCase()} ×${c.count}${error}`);
     lines.push(`   ${durations} · ${c.shape_note}`);
     lines.push(`   first ${c.first_seen}, last ${c.last_seen}`);
     if (c.operation_total !== undefined) {
       lines.push(
-        `   ${formatHop(c.service, c.operation)} in scope: ${c.operation_total} span(s), ${c.operation_failed} failed, success rate ${pct(c.operation_success_rate ?? 0)}`,
+        c.operation_counts_sampled
+          ? `   ${formatHop(c.service, c.operation)} in scope: ≈${c.operation_total} span(s), ≈${c.operation_failed} failed, success rate ≈${pct(c.operation_success_rate ?? 0)} (estimated from ${c.operation_counts_sampled.spans} spans read across ${c.operation_counts_sampled.slices} slices of the window)`
+          : `   ${formatHop(c.service, c.operation)} in scope: ${c.operation_total} span(s), ${c.operation_failed} failed, success rate ${pct(c.operation_success_rate ?? 0)}`,
       );
     }
     if (c.distinguishing?.length) {

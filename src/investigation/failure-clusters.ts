@@ -53,11 +53,14 @@ export async function describeClusters(
       first_seen: isoTime(c.firstMs),
       last_seen: isoTime(c.lastMs),
       ...(c.minMs !== null && { duration_ms: { min: round(c.minMs), p50: round(c.p50Ms!), p95: round(c.p95Ms!), max: round(c.maxMs!) } }),
-      // Said only when p50/p95 are not over every failure of the cluster.
-      ...(c.minMs !== null && c.durationSample !== null && { duration_sample: c.durationSample }),
       shape,
       shape_note: shapeSentence(shape, stats, { immediateMs }),
-      ...(op && { operation_total: op.total, operation_failed: op.failed, operation_success_rate: op.total ? round(op.succeeded / op.total, 3) : 0 }),
+      ...(op && {
+        operation_total: op.total,
+        operation_failed: op.failed,
+        operation_success_rate: op.total ? round(op.succeeded / op.total, 3) : 0,
+        ...(op.sampled && { operation_counts_sampled: op.sampled }),
+      }),
       // The contrast is counted for the largest clusters only (CONTRASTED_CLUSTERS).
       ...(v && {
         distinguishing: distinguishing[i]!,

@@ -5,7 +5,7 @@
 import type { Row } from "./database.js";
 import { validateMetadataKey } from "./span-columns.js";
 import { SpanSql } from "./span-sql.js";
-import { DURATION_SAMPLE, ID_LIKE_SHARE } from "../analysis/defaults.js";
+import { ID_LIKE_SHARE, OPERATION_COUNT_EXACT, OPERATION_SLICE_SAMPLE, OPERATION_SLICES } from "../analysis/defaults.js";
 import type { Span } from "../analysis/span.js";
 import { looksLikeUuid, toSpan, type SpanTable, type TimeRange } from "./span-table.js";
 
@@ -44,8 +44,6 @@ export interface ClusterRow {
   exampleError: string | null;
   exampleTraceIds: string[];
   exampleCorrelation: string[];
-  /** Set when p05/p50/p95 come from this many of the cluster's newest failures rather than from all of them. */
-  durationSample: number | null;
   /** Every raw error message with the cluster's signature, when there are few: the contrast matches them instead of masking rows. */
   messages: string[] | null;
 }
@@ -62,6 +60,40 @@ export interface OperationCounts {
   total: number;
   failed: number;
   succeeded: number;
+  /** Set when the operation had more spans in scope than OPERATION_COUNT_EXACT: the counts are estimates from this sample. */
+  sampled?: { spans: number; slices: number };
+}
+
+/** One time slice of an operation's spans: its newest `read` (at most the slice sample), and the oldest of them. */
+export interface SliceCounts {
+  fromMs: number;
+  toMs: number;
+  read: number;
+  failed: number;
+  succeeded: number;
+  oldestMs: number | null;
+}
+
+/**
+ * An operation's counts estimated from time slices: a slice read to its end counts exactly; a slice
+ * whose sample filled is scaled by the time the sample covered (its newest spans, back from the slice's
+ * end), as a rate. Failures and successes keep each slice's own mix.
+ */
+export function estimateFromSlices(slices: readonly SliceCounts[], perSlice: number): { total: number; failed: number; succeeded: number; read: number } {
+  let total = 0;
+  let failed = 0;
+  let succeeded = 0;
+  let read = 0;
+  for (const s of slices) {
+    read += s.read;
+    if (!s.read) continue;
+    const covered = s.oldestMs === null ? 0 : s.toMs - s.oldestMs;
+    const scale = s.read < perSlice || covered <= 0 ? 1 : Math.max(1, (s.toMs - s.fromMs) / covered);
+    total += s.read * scale;
+    failed += s.failed * scale;
+    succeeded += s.succeeded * scale;
+  }
+  return { total: Math.round(total), failed: Math.round(failed), succeeded: Math.round(succeeded), read };
 }
 
 export interface ValueCountRows {
@@ -156,13 +188,14 @@ export class FailureQueries {
 
   /**
    * The clusters of failures in scope, largest first, grouped in Postgres so the cost stays near a
-   * grouped count: one pass over the failing rows groups them on the raw columns — status as stored,
-   * the raw error message (distinct messages are few), the immediate band — with counts, bounds and
-   * exact percentiles per group (g); the masks then run once per distinct message (m), and the groups
-   * merge by status class and signature (c). A cluster of one raw group keeps its exact percentiles;
-   * one that merged several messages takes them from its newest DURATION_SAMPLE failures, and says so.
-   * The newest examples are read backwards on the failures index for the returned clusters only,
-   * matched on their raw statuses and messages (no row is masked).
+   * grouped count: one hashed pass over the failing rows (h), never a sort of them, groups them on the raw columns — status as
+   * stored, the raw error message (distinct messages are few), the immediate band — and the exact
+   * duration, so each group carries its duration histogram rather than its rows; the masks then run
+   * once per distinct message (m), the histograms merge by status class and signature (k), and the
+   * percentiles are read off the merged histogram's running counts, as percentile_cont interpolates
+   * them: exact over every failure, with no sort of the failing rows. The newest examples are read
+   * backwards on the failures index for the returned clusters only, matched on their raw statuses and
+   * messages (no row is masked).
    */
   async clusters(f: FailureFilter, limit: number, correlationKey: string, immediateMs: number): Promise<ClusterPage> {
     const t = await this.spans.sql();
@@ -172,49 +205,67 @@ export class FailureQueries {
     const immediate = `(${t.durationMs} < ${w.param(immediateMs)})`;
     const limitParam = w.param(limit);
     const maxMessages = w.param(MAX_CLUSTER_MESSAGES);
-    const sample = w.param(DURATION_SAMPLE);
     const key = "service, operation, status, signature, band";
+    const cluster = "service, operation, status, signature, immediate";
     const correlation = t.field(correlationKey);
     const sameCluster = `${t.service} = top.service AND ${t.operation} = top.operation AND ${t.status}::text = ANY(top.statuses)
                  AND coalesce(${immediate}, false) = top.immediate
                  AND (CASE WHEN top.messages IS NULL THEN ${t.errorSignature} = top.signature ELSE coalesce(${t.errorMessage}, '') = ANY(top.messages) END)`;
     const newest = (columns: string, extra: string, n: string) =>
       `SELECT ${columns} FROM ${t.from} WHERE ${extra} ${scopeSql} AND ${t.startedAt} <= top.last_at AND ${sameCluster} ORDER BY ${t.startedAt} DESC LIMIT ${n}`;
+    // percentile_cont(p) over a histogram with running counts: the values at ranks floor and ceil of p × (n - 1), interpolated.
+    const at = (rank: string) => `min(d) FILTER (WHERE cum > ${rank})`;
+    const pct = (p: number) => {
+      const pos = (n: string) => `(${p} * (${n} - 1))`;
+      // Inside the FILTERs timed_n is the row's own (one value per cluster); outside, its aggregate.
+      const frac = `(${pos("max(timed_n)")} - floor(${pos("max(timed_n)")}))`;
+      return `${at(`floor(${pos("timed_n")})`)} + ${frac} * (${at(`ceil(${pos("timed_n")})`)} - ${at(`floor(${pos("timed_n")})`)})`;
+    };
     const rows = await this.spans.query(
-      `WITH g AS (
-         SELECT ${t.service}::text AS service, ${t.operation}::text AS operation, ${t.status}::text AS raw_status,
-                coalesce(${t.errorMessage}, '') AS message, coalesce(${immediate}, false) AS immediate,
-                count(*) AS n, count(${correlation}) AS correlated, min(${t.startedAt}) AS first_at, max(${t.startedAt}) AS last_at,
-                min(${t.durationMs}) AS min_ms, max(${t.durationMs}) AS max_ms, count(${t.durationMs}) AS timed,
-                percentile_cont(ARRAY[0.05, 0.5, 0.95]::float8[]) WITHIN GROUP (ORDER BY ${t.durationMs}) AS pct
-           FROM ${t.from} WHERE ${w.sql}
-          GROUP BY 1, 2, 3, 4, 5
+      // h groups by hashing: its last key, of type xid (equality only, no ordering), rules out sorting
+      // every failing row, which the planner would pick from its usual underestimate of the failing rows.
+      `WITH h AS (
+         SELECT service, operation, raw_status, message, immediate, d,
+                count(*) AS n, count(correlated) AS correlated, min(at) AS first_at, max(at) AS last_at
+           FROM (SELECT ${t.service}::text AS service, ${t.operation}::text AS operation, ${t.status}::text AS raw_status,
+                        coalesce(${t.errorMessage}, '') AS message, coalesce(${immediate}, false) AS immediate, ${t.durationMs} AS d,
+                        ${t.startedAt} AS at, ${correlation} IS NOT NULL OR NULL AS correlated, '1'::xid AS hashed
+                   FROM ${t.from} WHERE ${w.sql} OFFSET 0) r
+          GROUP BY 1, 2, 3, 4, 5, 6, hashed
        ),
-       m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM g) d),
-       c AS (
-         SELECT service, operation, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status,
-                signature, CASE WHEN immediate THEN 'immediate' ELSE 'slower' END AS band, immediate,
-                sum(n)::int AS count, sum(correlated) AS correlated, min(first_at) AS first_at, max(last_at) AS last_at,
-                min(min_ms) AS min_ms, max(max_ms) AS max_ms, sum(timed)::int AS timed, count(*) AS groups, min(pct) AS pct,
-                array_agg(DISTINCT raw_status) AS statuses,
+       m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM h) d),
+       hm AS (SELECT h.*, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status, m.signature FROM h JOIN m USING (message)),
+       raw AS (
+         SELECT ${cluster}, array_agg(DISTINCT raw_status) AS statuses,
                 CASE WHEN count(DISTINCT message) <= ${maxMessages} THEN array_agg(DISTINCT message) END AS messages
-           FROM g JOIN m USING (message) GROUP BY 1, 2, 3, 4, 5, 6
+           FROM hm GROUP BY 1, 2, 3, 4, 5
+       ),
+       k AS (
+         SELECT ${cluster}, d, sum(n) AS n, sum(correlated) AS correlated, min(first_at) AS first_at, max(last_at) AS last_at
+           FROM hm GROUP BY 1, 2, 3, 4, 5, 6
+       ),
+       kc AS (
+         SELECT k.*, sum(n) FILTER (WHERE d IS NOT NULL) OVER (PARTITION BY ${cluster}) AS timed_n,
+                sum(n) FILTER (WHERE d IS NOT NULL) OVER (PARTITION BY ${cluster} ORDER BY d ROWS UNBOUNDED PRECEDING) AS cum
+           FROM k
+       ),
+       c AS (
+         SELECT ${cluster}, CASE WHEN immediate THEN 'immediate' ELSE 'slower' END AS band,
+                sum(n)::int AS count, sum(correlated) AS correlated, min(first_at) AS first_at, max(last_at) AS last_at,
+                min(d) AS min_ms, max(d) AS max_ms, coalesce(max(timed_n), 0)::int AS timed,
+                ARRAY[${pct(0.05)}, ${pct(0.5)}, ${pct(0.95)}]::float8[] AS pct
+           FROM kc GROUP BY 1, 2, 3, 4, 5
        ),
        top AS (
-         SELECT c.*, row_number() OVER (ORDER BY count DESC, ${key}) AS rank,
+         SELECT c.*, raw.statuses, raw.messages, row_number() OVER (ORDER BY count DESC, ${key}) AS rank,
                 (count(*) OVER ())::int AS cluster_total, (sum(count) OVER ())::int AS failure_total
-           FROM c ORDER BY count DESC, ${key} LIMIT ${limitParam}
+           FROM c JOIN raw USING (${cluster}) ORDER BY count DESC, ${key} LIMIT ${limitParam}
        )
        SELECT top.service, top.operation, top.status, top.signature, top.band, top.count, top.min_ms, top.max_ms, top.messages,
               top.cluster_total, top.failure_total,
               (EXTRACT(EPOCH FROM top.first_at) * 1000)::float8 AS first_ms, (EXTRACT(EPOCH FROM top.last_at) * 1000)::float8 AS last_ms,
-              CASE WHEN top.groups = 1 THEN top.pct ELSE q.pct END AS pct, CASE WHEN top.groups = 1 THEN NULL ELSE q.sampled END AS sampled,
-              top.timed, e.example_error, e.example_trace_ids, j.example_correlation
+              top.pct, top.timed, e.example_error, e.example_trace_ids, j.example_correlation
          FROM top
-         CROSS JOIN LATERAL (
-           SELECT percentile_cont(ARRAY[0.05, 0.5, 0.95]::float8[]) WITHIN GROUP (ORDER BY d) AS pct, count(d)::int AS sampled
-             FROM (${newest(`${t.durationMs} AS d`, "top.groups > 1 AND", sample)}) x
-         ) q
          CROSS JOIN LATERAL (
            SELECT (array_agg(error ORDER BY at DESC, trace_id DESC))[1] AS example_error, array_agg(trace_id ORDER BY at DESC, trace_id DESC) AS example_trace_ids
              FROM (${newest(`${t.errorMessage} AS error, ${t.traceId}::text AS trace_id, ${t.startedAt} AS at`, "", "3")}) x
@@ -247,8 +298,6 @@ export class FailureQueries {
           exampleError: r.example_error == null ? null : String(r.example_error),
           exampleTraceIds: (r.example_trace_ids as string[] | null) ?? [],
           exampleCorrelation: (r.example_correlation as string[] | null) ?? [],
-          // Only a cluster that merged several messages and has more timed failures than the sample is sampled.
-          durationSample: r.sampled != null && Number(r.sampled) < Number(r.timed) ? Number(r.sampled) : null,
           messages: (r.messages as string[] | null) ?? null,
         };
       }),
@@ -280,97 +329,6 @@ export class FailureQueries {
       })),
       hasMore: rows.length > limit,
     };
-  }
-
-  /**
-   * Totals per operation in the same scope (window, metadata filters), all statuses: one index range
-   * per operation, grouped on the raw status so the failure and success tests run once per status,
-   * not once per span.
-   */
-  async operationCounts(f: FailureFilter, operations: Array<{ service: string; operation: string }>): Promise<OperationCounts[]> {
-    if (!operations.length) return [];
-    const t = await this.spans.sql();
-    const w = new Where();
-    const services = w.param(operations.map((o) => o.service), "::text[]");
-    const ops = w.param(operations.map((o) => o.operation), "::text[]");
-    this.scope(t, { ...f, service: undefined, operation: undefined }, w);
-    const rows = await this.spans.query(
-      `SELECT op.service, op.operation, c.total, c.failed, c.succeeded
-         FROM unnest(${services}, ${ops}) AS op(service, operation)
-         CROSS JOIN LATERAL (
-           SELECT coalesce(sum(n), 0)::int AS total, coalesce(sum(n) FILTER (WHERE failed), 0)::int AS failed,
-                  coalesce(sum(n) FILTER (WHERE succeeded), 0)::int AS succeeded
-             FROM (SELECT ${t.isFailure} AS failed, ${t.isSuccess} AS succeeded, count(*) AS n FROM ${t.from}
-                    WHERE ${t.service} = op.service AND ${t.operation} = op.operation AND ${w.sql} GROUP BY ${t.status}) x
-         ) c`,
-      w.params,
-    );
-    return rows.map((r) => ({
-      service: String(r.service),
-      operation: String(r.operation),
-      total: Number(r.total),
-      failed: Number(r.failed),
-      succeeded: Number(r.succeeded),
-    }));
-  }
-
-  /**
-   * Metadata value counts for one cluster's failures and for successes of the same operation in the
-   * same scope: the most recent `sample` of each, so the cost is bounded whatever the table's size.
-   * Counted in Postgres, and only what could set the failures apart comes back: keys that behave like
-   * ids (more distinct values than max(3, ID_LIKE_SHARE × the side's total), on either side) are left
-   * out, and of the others the 3 values most frequent among failures (a value needs half of them to be
-   * reported), with their counts among successes. Metadata that is not a JSON object counts as empty.
-   */
-  async valueCounts(
-    f: FailureFilter,
-    cluster: { service: string; operation: string; status: string; signature: string; band: string; messages?: readonly string[] | null },
-    sample: number,
-    immediateMs: number,
-  ): Promise<ValueCountRows> {
-    const t = await this.spans.sql();
-    const fw = this.failureWhere(t, { ...f, service: cluster.service, operation: cluster.operation });
-    fw.add(`${this.statusClass(t)} = ${fw.param(cluster.status)}`);
-    // The cluster's raw messages, when known, spare masking every row of the operation's failures.
-    if (cluster.messages) fw.add(`coalesce(${t.errorMessage}, '') = ANY(${fw.param(cluster.messages, "::text[]")})`);
-    else fw.add(`${t.errorSignature} = ${fw.param(cluster.signature)}`);
-    fw.add(`${this.band(t, fw, immediateMs)} = ${fw.param(cluster.band)}`);
-    const sw = new Where(fw.params);
-    this.scope(t, { ...f, service: cluster.service, operation: cluster.operation }, sw);
-    sw.add(t.isSuccess);
-    const sampleParam = sw.param(sample);
-    const share = sw.param(ID_LIKE_SHARE, "::float8");
-    const scalar = `jsonb_typeof(e.value) IN ('string', 'number', 'boolean')`;
-    const entries = (side: string) => `jsonb_each(CASE WHEN jsonb_typeof(${side}.m) = 'object' THEN ${side}.m ELSE '{}'::jsonb END) e`;
-    const rows = await this.spans.query<Row & { side: string; key: string | null; value: string | null; n: number }>(
-      `WITH fail AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${fw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam}),
-            ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${sw.sql} ORDER BY ${t.startedAt} DESC LIMIT ${sampleParam}),
-            n AS (SELECT (SELECT count(*) FROM fail) AS f, (SELECT count(*) FROM ok) AS s),
-            fv AS (SELECT e.key, e.value #>> '{}' AS value, count(*) AS n FROM fail, ${entries("fail")} WHERE ${scalar} GROUP BY 1, 2),
-            sv AS (SELECT e.key, e.value #>> '{}' AS value, count(*) AS n FROM ok, ${entries("ok")} WHERE ${scalar} GROUP BY 1, 2),
-            keys AS (
-              SELECT key FROM fv GROUP BY key HAVING count(*) <= greatest(3, ${share} * (SELECT f FROM n))
-              EXCEPT SELECT key FROM sv GROUP BY key HAVING count(*) > greatest(3, ${share} * (SELECT s FROM n))
-            ),
-            top AS (SELECT fv.*, row_number() OVER (PARTITION BY fv.key ORDER BY fv.n DESC, fv.value) AS r FROM fv JOIN keys USING (key))
-       SELECT 'f' AS side, key, value, n::int AS n FROM top WHERE r <= 3
-       UNION ALL SELECT 's', sv.key, sv.value, sv.n::int FROM sv JOIN top USING (key, value) WHERE top.r <= 3
-       UNION ALL SELECT 'F', NULL, NULL, f::int FROM n
-       UNION ALL SELECT 'S', NULL, NULL, s::int FROM n`,
-      sw.params,
-    );
-    const out: ValueCountRows = { failures: new Map(), failureTotal: 0, successes: new Map(), successTotal: 0 };
-    for (const r of rows) {
-      if (r.side === "F") out.failureTotal = Number(r.n);
-      else if (r.side === "S") out.successTotal = Number(r.n);
-      else {
-        const side = r.side === "f" ? out.failures : out.successes;
-        const values = side.get(String(r.key)) ?? new Map<string, number>();
-        values.set(String(r.value), Number(r.n));
-        side.set(String(r.key), values);
-      }
-    }
-    return out;
   }
 
   /**
@@ -418,6 +376,12 @@ export class FailureQueries {
     const scoped = { ...f, service: op.service, operation: op.operation };
     const w = new Where();
     this.scope(t, scoped, w);
+    const fromAt = w.param(iso(f.window.fromMs), "::timestamptz");
+    const toAt = w.param(iso(f.window.toMs), "::timestamptz");
+    const exact = w.param(OPERATION_COUNT_EXACT);
+    const exactLimit = w.param(OPERATION_COUNT_EXACT + 1);
+    const sliceCount = w.param(OPERATION_SLICES);
+    const perSlice = w.param(OPERATION_SLICE_SAMPLE);
     // LIMIT 0 when nothing is contrasted: the successes are then never read.
     const okLimit = w.param(members.length ? sample : 0);
     const limit = w.param(sample);
@@ -438,7 +402,18 @@ export class FailureQueries {
     });
     const union = (parts: string[], empty: string) => (parts.length ? parts.join(" UNION ALL ") : empty);
     const rows = await this.spans.query<Row & { side: string; c: number | null; key: string | null; value: string | null; n: number; failed: number; succeeded: number }>(
-      `WITH x AS (SELECT ${t.isFailure} AS failed, ${t.isSuccess} AS succeeded, count(*) AS n FROM ${t.from} WHERE ${w.sql} GROUP BY ${t.status}),
+      // The operation's counts in scope: exact while it has at most OPERATION_COUNT_EXACT spans (x, a
+      // bounded backward walk of its index); past that, its newest spans in each of OPERATION_SLICES
+      // equal slices of the window (q), for an estimate — the slices are read only when x overflowed.
+      `WITH x AS (SELECT failed, succeeded, count(*) AS n
+                    FROM (SELECT ${t.isFailure} AS failed, ${t.isSuccess} AS succeeded FROM ${t.from} WHERE ${w.sql}
+                           ORDER BY ${t.startedAt} DESC LIMIT ${exactLimit}) s GROUP BY 1, 2),
+            sl AS (SELECT i, ${fromAt} + (${toAt} - ${fromAt}) * i / ${sliceCount} AS lo, ${fromAt} + (${toAt} - ${fromAt}) * (i + 1) / ${sliceCount} AS hi
+                     FROM generate_series(0, ${sliceCount} - 1) i WHERE (SELECT sum(n) FROM x) > ${exact}),
+            q AS (SELECT sl.i, sl.lo, sl.hi, y.* FROM sl CROSS JOIN LATERAL (
+                    SELECT count(*) AS n, count(*) FILTER (WHERE failed) AS failed, count(*) FILTER (WHERE succeeded) AS succeeded, min(at) AS oldest
+                      FROM (SELECT ${t.isFailure} AS failed, ${t.isSuccess} AS succeeded, ${t.startedAt} AS at FROM ${t.from}
+                             WHERE ${w.sql} AND ${t.startedAt} >= sl.lo AND ${t.startedAt} < sl.hi ORDER BY ${t.startedAt} DESC LIMIT ${perSlice}) z) y),
             ok AS (SELECT ${t.metadataJsonb} AS m FROM ${t.from} WHERE ${w.sql} AND ${t.isSuccess} ORDER BY ${t.startedAt} DESC LIMIT ${okLimit}),
             sv AS (SELECT e.key, e.value #>> '{}' AS value, count(*) AS n FROM ok, ${entries("ok")} WHERE ${scalar} GROUP BY 1, 2),
             sk AS (SELECT key FROM sv GROUP BY key HAVING count(*) > greatest(3, ${share} * (SELECT count(*) FROM ok))),
@@ -454,6 +429,9 @@ export class FailureQueries {
               coalesce(sum(n) FILTER (WHERE failed), 0)::int AS failed, coalesce(sum(n) FILTER (WHERE succeeded), 0)::int AS succeeded FROM x
        UNION ALL SELECT 'f', c, key, value, n::int, 0, 0 FROM top WHERE r <= 3
        UNION ALL SELECT 's', NULL, sv.key, sv.value, sv.n::int, 0, 0 FROM sv WHERE (sv.key, sv.value) IN (SELECT key, value FROM top WHERE r <= 3)
+       UNION ALL SELECT 'q', i, to_char(lo AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(hi AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                        n::int, failed::int, succeeded::int FROM q
+       UNION ALL SELECT 'o', i, NULL, to_char(oldest AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 0, 0, 0 FROM q WHERE oldest IS NOT NULL
        UNION ALL SELECT 'F', c, NULL, NULL, n::int, 0, 0 FROM fn
        UNION ALL SELECT 'S', NULL, NULL, NULL, (SELECT count(*) FROM ok)::int, 0, 0`,
       w.params,
@@ -462,9 +440,16 @@ export class FailureQueries {
     let successTotal = 0;
     const successes = new Map<string, Map<string, number>>();
     const contrasts: ValueCountRows[] = members.map(() => ({ failures: new Map(), failureTotal: 0, successes, successTotal: 0 }));
+    const slices = new Map<number, SliceCounts>();
     for (const r of rows) {
       if (r.side === "c") counts = { ...counts, total: Number(r.n), failed: Number(r.failed), succeeded: Number(r.succeeded) };
-      else if (r.side === "S") successTotal = Number(r.n);
+      else if (r.side === "q") {
+        const s = slices.get(Number(r.c)) ?? { fromMs: 0, toMs: 0, read: 0, failed: 0, succeeded: 0, oldestMs: null };
+        slices.set(Number(r.c), { ...s, fromMs: Date.parse(String(r.key)), toMs: Date.parse(String(r.value)), read: Number(r.n), failed: Number(r.failed), succeeded: Number(r.succeeded) });
+      } else if (r.side === "o") {
+        const s = slices.get(Number(r.c)) ?? { fromMs: 0, toMs: 0, read: 0, failed: 0, succeeded: 0, oldestMs: null };
+        slices.set(Number(r.c), { ...s, oldestMs: Date.parse(String(r.value)) });
+      } else if (r.side === "S") successTotal = Number(r.n);
       else if (r.side === "F") contrasts[Number(r.c)]!.failureTotal = Number(r.n);
       else if (r.side === "f") {
         const side = contrasts[Number(r.c)]!.failures;
@@ -472,6 +457,10 @@ export class FailureQueries {
       } else successes.set(String(r.key), (successes.get(String(r.key)) ?? new Map<string, number>()).set(String(r.value), Number(r.n)));
     }
     for (const c of contrasts) c.successTotal = successTotal;
+    if (slices.size) {
+      const e = estimateFromSlices([...slices.values()], OPERATION_SLICE_SAMPLE);
+      counts = { ...counts, total: e.total, failed: e.failed, succeeded: e.succeeded, sampled: { spans: e.read, slices: slices.size } };
+    }
     return { counts, contrasts };
   }
 

@@ -98,7 +98,7 @@ describe.runIf(ready)("indexes on real Postgres (100 k spans)", () => {
   it("list_failed_spans: the failures partial indexes, and counts per operation on an index range", async () => {
     const tools = await toolsFor(spans);
     const plans = await plansOf(() => tools.structured(listFailedSpans));
-    const clusters = planFor(plans, "WITH g AS");
+    const clusters = planFor(plans, "WITH h AS");
     expect(clusters).toMatch(/trace_spans_failures_idx/);
     // The newest examples of each returned cluster: a backward walk of a failures index, three rows each.
     expect(clusters).toMatch(/Index Scan Backward using trace_spans_(operation_)?failures_idx/);

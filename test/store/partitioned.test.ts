@@ -98,7 +98,7 @@ describe.runIf(ready)("a table partitioned by day (35 days of spans, real Postgr
 
   it("list_failed_spans over 24 h reads only the partitions of that day and the one before", async () => {
     const p = await plans(() => tools.structured(listFailedSpans));
-    const clusters = p.find((x) => x.sql.includes("WITH g AS"))!;
+    const clusters = p.find((x) => x.sql.includes("WITH h AS"))!;
     const touched = partitionsIn(clusters.plan);
     expect(touched.size).toBeGreaterThan(0);
     expect(touched.size).toBeLessThanOrEqual(3);

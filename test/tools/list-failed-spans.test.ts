@@ -4,6 +4,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorSignature } from "../../src/analysis/failure-clusters.js";
+import { formatMs } from "../../src/analysis/format.js";
+import { OPERATION_COUNT_EXACT, OPERATION_SLICE_SAMPLE, OPERATION_SLICES } from "../../src/analysis/defaults.js";
 import { SpanSql } from "../../src/store/span-sql.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans, type SpanRowInput } from "../../src/store/span-writer.js";
@@ -484,10 +486,56 @@ describe.each(await backends())("list_failed_spans at the edges of its SQL on $n
     }
   });
 
-  it("merges messages that differ only in numbers into one cluster, and says when its percentiles are sampled", async () => {
+  it("estimates an operation's counts from time slices past OPERATION_COUNT_EXACT spans, and says so", async () => {
+    const table = db.table("busy_operation");
+    await applySchema(db.writer, table);
+    // 24 h of one operation, OPERATION_COUNT_EXACT + 3,000 spans: a quiet first half with half of them
+    // failing, then four times the traffic with a tenth failing. The newest spans alone would read 90%.
+    const quiet = Math.round((OPERATION_COUNT_EXACT + 3000) / 5);
+    const busy = OPERATION_COUNT_EXACT + 3000 - quiet;
+    const half = 12 * 60;
+    const rows: Row[] = [
+      ...range(quiet).map((i) => ({ i, minutesAgo: half + 0.5 + ((i + 0.5) / quiet) * (half - 1), fail: i % 2 === 0 })),
+      ...range(busy).map((i) => ({ i: quiet + i, minutesAgo: 0.5 + ((i + 0.5) / busy) * (half - 1), fail: i % 10 === 0 })),
+    ].map(({ i, minutesAgo, fail }) => ({
+      trace: `b${i}`,
+      span: `b${i}`,
+      service: "svc",
+      operation: "busy",
+      minutesAgo,
+      duration: 40 + (i % 7),
+      status: fail ? "failed" : "completed",
+      ...(fail && { error: "upstream refused" }),
+    }));
+    await insertSpans(db.writer, rows.map(toRow), table);
+    const failed = rows.filter((r) => r.status === "failed").length;
+    const tools = await connectTools({ spans: new SpanTable(db.reader, table, ["job_id"]), now: () => NOW });
+    try {
+      const { out, text } = await tools.structured(listFailedSpans, { limit: 0 });
+      const c = out.clusters[0]!;
+      // The cluster itself is counted exactly; the operation's counts are estimates, and say from what.
+      expect(c.count).toBe(failed);
+      expect(c.operation_counts_sampled).toMatchObject({ slices: OPERATION_SLICES });
+      expect(c.operation_counts_sampled!.spans).toBeLessThanOrEqual(OPERATION_SLICES * OPERATION_SLICE_SAMPLE);
+      expect(c.operation_total! / rows.length).toBeGreaterThan(0.95);
+      expect(c.operation_total! / rows.length).toBeLessThan(1.05);
+      expect(c.operation_failed! / failed).toBeGreaterThan(0.95);
+      expect(c.operation_failed! / failed).toBeLessThan(1.05);
+      expect(c.operation_success_rate).toBeCloseTo(1 - failed / rows.length, 1);
+      expect(text).toMatch(/in scope: ≈\d+ span\(s\), ≈\d+ failed, success rate ≈\d+% \(estimated from \d+ spans read across 24 slices of the window\)/);
+      // A narrower scope with fewer spans than the limit is counted exactly again.
+      const { out: recent } = await tools.structured(listFailedSpans, { since: "2h", limit: 0 });
+      expect(recent.clusters[0]).not.toHaveProperty("operation_counts_sampled");
+      expect(recent.clusters[0]!.operation_total).toBe(rows.filter((r) => r.minutesAgo < 120).length);
+    } finally {
+      await tools.close();
+    }
+  });
+
+  it("merges messages that differ only in numbers into one cluster, with percentiles exact over all its failures", async () => {
     const table = db.table("many_messages");
     await applySchema(db.writer, table);
-    // 2,100 timeouts whose messages differ in the number: one signature, more failures than DURATION_SAMPLE.
+    // 2,100 timeouts whose messages differ in the number: one signature merged from many raw messages.
     const durations = range(2100).map((i) => 1000 + ((i * 37) % 500));
     const rows: Row[] = durations.map((d, i) => ({
       trace: `t${i}`,
@@ -505,13 +553,18 @@ describe.each(await backends())("list_failed_spans at the edges of its SQL on $n
       const { out, text } = await tools.structured(listFailedSpans, { limit: 0 });
       expect(out.clusters).toHaveLength(1);
       const c = out.clusters[0]!;
-      expect(c).toMatchObject({ count: 2100, error_signature: "timeout after <n>ms", duration_sample: 2000 });
-      // min and max are exact over all 2,100; p50 is the median of the newest 2,000 (rows 0..1999).
-      expect(c.duration_ms).toMatchObject({ min: Math.min(...durations), max: Math.max(...durations) });
-      const newest = durations.slice(0, 2000).sort((a, b) => a - b);
-      expect(c.duration_ms!.p50).toBeCloseTo((newest[999]! + newest[1000]!) / 2, 0);
+      expect(c).toMatchObject({ count: 2100, error_signature: "timeout after <n>ms" });
+      expect(c).not.toHaveProperty("duration_sample");
+      // Interpolated as percentile_cont over all 2,100 durations, from the merged histograms.
+      const sorted = [...durations].sort((a, b) => a - b);
+      const cont = (p: number) => {
+        const pos = p * (sorted.length - 1);
+        const lo = Math.floor(pos);
+        return sorted[lo]! + (pos - lo) * (sorted[Math.ceil(pos)]! - sorted[lo]!);
+      };
+      expect(c.duration_ms).toEqual({ min: sorted[0], p50: cont(0.5), p95: cont(0.95), max: sorted[sorted.length - 1] });
       expect(c.example_trace_ids).toEqual(["t0", "t1", "t2"]);
-      expect(text).toContain("of the newest 2000)");
+      expect(text).toContain(`p50 ${formatMs(cont(0.5))}, p95 ${formatMs(cont(0.95))})`);
     } finally {
       await tools.close();
     }
