@@ -35,3 +35,15 @@ export function redactUrl(url: string): string {
     return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
   }
 }
+
+/** A read: SELECT, WITH, VALUES, TABLE, EXPLAIN or SHOW first, and no call that sets a session setting. */
+const READ_STATEMENT = /^\s*(?:\(\s*)*(?:select|with|values|table|explain|show)\b/i;
+const SETS_SESSION = /\bset_config"?\s*\(/i;
+
+/** Refuses, before it is sent, a statement that could change the session for the statements after it. */
+export function assertReadStatement(sql: string): void {
+  const body = sql.replace(/^(?:\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*/, "");
+  if (!READ_STATEMENT.test(body) || SETS_SESSION.test(body)) {
+    throw new DatabaseError(`Refused a statement that is not a plain read (${JSON.stringify(body.slice(0, 40))}…): this connection runs reads only.`, "query");
+  }
+}

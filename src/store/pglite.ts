@@ -4,7 +4,7 @@
 
 import { PGlite } from "@electric-sql/pglite";
 import { currentScope, throwIfStopped } from "../request-scope.js";
-import type { ReadOnlyDatabase, Row } from "./database.js";
+import { assertReadStatement, type ReadOnlyDatabase, type Row } from "./database.js";
 import { translateError } from "./postgres.js";
 
 export class PgliteDatabase implements ReadOnlyDatabase {
@@ -22,6 +22,7 @@ export class PgliteDatabase implements ReadOnlyDatabase {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    assertReadStatement(sql);
     const scope = currentScope();
     throwIfStopped(scope);
     try {

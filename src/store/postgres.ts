@@ -1,15 +1,16 @@
 // The Postgres adapter: a pg pool whose connections are read-only with a statement timeout from the
-// moment they open, and where every statement still runs in its own READ ONLY transaction with SET LOCAL
-// statement_timeout — sent pipelined, so BEGIN, SET, the statement and COMMIT cost one round trip — through
-// the extended protocol, so only one statement can run. Calls queue for a connection within their
-// request's deadline (a full pool reads as "busy", never as "unreachable"), and a cancelled or overdue
-// call stops its statement in Postgres.
+// moment they open (set once per connection, at connect), so each statement is one message batch and
+// one round trip, through the extended protocol, so only one statement can run. Only reads are sent:
+// a statement that could change the session (SET, set_config, a transaction command) is refused
+// before it leaves, so no statement can lift what the connection was opened with for the ones after
+// it. Calls queue for a connection within their request's deadline (a full pool reads as "busy", never
+// as "unreachable"), and a cancelled or overdue call stops its statement in Postgres.
 
 import { createHash } from "node:crypto";
 import pg from "pg";
 import { BusyError, CancelledError } from "../errors.js";
 import { currentScope, stoppedError, type RequestScope } from "../request-scope.js";
-import { DatabaseError, redactUrl, type ReadOnlyDatabase, type Row } from "./database.js";
+import { assertReadStatement, DatabaseError, redactUrl, type ReadOnlyDatabase, type Row } from "./database.js";
 
 export interface PostgresOptions {
   statementTimeoutMs: number;
@@ -40,7 +41,6 @@ export class PostgresDatabase implements ReadOnlyDatabase {
   readonly label: string;
   private readonly pool: pg.Pool;
   private readonly slots: ConnectionSlots;
-  private readonly timeoutMs: number;
 
   constructor(
     private readonly url: string,
@@ -48,7 +48,6 @@ export class PostgresDatabase implements ReadOnlyDatabase {
   ) {
     this.label = `Postgres at ${describeHost(url)}`;
     const timeout = Math.max(1, Math.floor(options.statementTimeoutMs));
-    this.timeoutMs = timeout;
     const poolMax = options.poolMax ?? 4;
     this.pool = new pg.Pool({
       connectionString: url,
@@ -68,6 +67,7 @@ export class PostgresDatabase implements ReadOnlyDatabase {
   }
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    assertReadStatement(sql);
     const scope = currentScope();
     const release = await this.slots.acquire(scope, this.options.poolMax ?? 4);
     try {
@@ -88,16 +88,9 @@ export class PostgresDatabase implements ReadOnlyDatabase {
         if (scope?.signal.aborted) throw stoppedError(scope);
         // Named statements are parsed once per connection and may keep a plan: the same shapes recur.
         const run = (text: string, values: unknown[] = []) => client.query({ text, values, name: statementName(text), queryMode: "extended" } as pg.QueryConfig);
-        // The statement's own READ ONLY transaction holds even if a session setting was changed.
-        const [begin, limit, result, commit] = await Promise.allSettled([
-          run("BEGIN TRANSACTION READ ONLY"),
-          run(`SET LOCAL statement_timeout = ${this.timeoutMs}`),
-          run(sql, [...params]),
-          run("COMMIT"),
-        ]);
-        for (const step of [begin, limit, result, commit]) if (step.status === "rejected") throw step.reason;
+        const result = await run(sql, [...params]);
         scope?.step("database");
-        return (result as PromiseFulfilledResult<pg.QueryResult>).value.rows as T[];
+        return result.rows as T[];
       } catch (err) {
         if (scope && (stopped || scope.signal.aborted)) throw stoppedError(scope);
         const translated = translateError(err, this.options.statementTimeoutMs);

@@ -19,18 +19,38 @@ describe.each(await backends())("read-only adapter on $name", ({ name, open }) =
   it("refuses writes", async () => {
     await expect(
       db.reader.query(`INSERT INTO ${db.table()} (trace_id, span_id, service, operation, started_at, status) VALUES ('t','s','x','y',now(),'started')`),
+    ).rejects.toThrow(/not a plain read/);
+    await expect(db.reader.query(`CREATE TABLE ${db.schema}.evil (x int)`)).rejects.toThrow(/not a plain read/);
+    // A write that reads like a query still meets the read-only transaction in the database itself.
+    await expect(
+      db.reader.query(
+        `WITH w AS (INSERT INTO ${db.table()} (trace_id, span_id, service, operation, started_at, status) VALUES ('t','s','x','y',now(),'started') RETURNING 1) SELECT * FROM w`,
+      ),
     ).rejects.toThrow(/read-only transaction/);
-    await expect(db.reader.query(`CREATE TABLE ${db.schema}.evil (x int)`)).rejects.toThrow(/read-only transaction/);
   });
 
-  it("cannot escape the read-only transaction", async () => {
+  it("cannot lift read-only for the statements after it", async () => {
     await expect(db.reader.query("COMMIT; INSERT INTO x VALUES (1)")).rejects.toThrow();
-    // Postgres refuses this outright; PGlite accepts it, but as the only statement it can switch nothing.
-    await db.reader.query("SET TRANSACTION READ WRITE").catch(() => []);
-    await db.reader.query("SET default_transaction_read_only = off").catch(() => []);
+    for (const escape of [
+      "SET TRANSACTION READ WRITE",
+      "SET default_transaction_read_only = off",
+      "RESET ALL",
+      "BEGIN READ WRITE",
+      "/* a comment first */ SET statement_timeout = 0",
+      "SELECT set_config('default_transaction_read_only', 'off', false)",
+      `select pg_catalog."set_config" ('statement_timeout', '0', false)`,
+    ]) {
+      await expect(db.reader.query(escape), escape).rejects.toThrow(/not a plain read/);
+    }
     await expect(
       db.reader.query(`INSERT INTO ${db.table()} (trace_id, span_id, service, operation, started_at, status) VALUES ('t','s','x','y',now(),'started')`),
-    ).rejects.toThrow(/read-only transaction/);
+    ).rejects.toThrow(/not a plain read/);
+    // Every statement of every pooled connection still runs read-only, bounded by the statement timeout.
+    const settings = await Promise.all(
+      Array.from({ length: 6 }, () => db.reader.query<{ ro: string; timeout: string }>("SELECT current_setting('transaction_read_only') AS ro, current_setting('statement_timeout') AS timeout")),
+    );
+    for (const [row] of settings) expect(row).toMatchObject({ ro: "on" });
+    if (name === "postgres") for (const [row] of settings) expect(row!.timeout).not.toBe("0");
   });
 
   it("runs one statement only", async () => {
