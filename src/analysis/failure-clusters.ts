@@ -90,7 +90,34 @@ export interface ContrastOptions {
   minDifference?: number;
   /** Keys whose failures (or successes) mostly carry distinct values (job ids, timestamps) say nothing: skip them. */
   maxDistinctShare?: number;
+  /** ...and, in a cluster of one or two failures, so many carrying it would be this unlikely if failures carried it as often as successes do. */
+  maxChance?: number;
   limit?: number;
+}
+
+/**
+ * How likely at least `n` of `total` failures carry a value if each did so as often as the successes:
+ * the binomial tail at the successes' share, smoothed so a value no success carries still has a chance
+ * (half a success in one more). A cluster of one failure never shows a common value is a pattern.
+ */
+export function chanceOfAtLeast(n: number, total: number, successesWith: number, successTotal: number): number {
+  const p = (successesWith + 0.5) / (successTotal + 1);
+  if (n <= 0) return 1;
+  if (p >= 1) return 1;
+  // Sum the pmf from n to total in log space (total is a bounded sample).
+  let logPmf = logChoose(total, n) + n * Math.log(p) + (total - n) * Math.log1p(-p);
+  let sum = 0;
+  for (let k = n; k <= total; k++) {
+    sum += Math.exp(logPmf);
+    logPmf += Math.log((total - k) / (k + 1)) + Math.log(p) - Math.log1p(-p);
+  }
+  return Math.min(1, sum);
+}
+
+function logChoose(n: number, k: number): number {
+  let out = 0;
+  for (let i = 1; i <= k; i++) out += Math.log((n - k + i) / i);
+  return out;
 }
 
 /**
@@ -107,6 +134,7 @@ export function contrastMetadata(
   const minFailureShare = options.minFailureShare ?? 0.5;
   const minDifference = options.minDifference ?? 0.25;
   const maxDistinctShare = options.maxDistinctShare ?? ID_LIKE_SHARE;
+  const maxChance = options.maxChance ?? 0.05;
   // With no successes there is nothing to set failures apart from: "100% vs 0 of 0" would mislead.
   if (failureTotal === 0 || successTotal === 0) return [];
   const out: DistinguishingValue[] = [];
@@ -122,6 +150,9 @@ export function contrastMetadata(
       // In a cluster of two, one failure is a coincidence, not a pattern.
       if (n < Math.min(3, failureTotal)) continue;
       if (failureShare < minFailureShare || failureShare - successShare < minDifference) continue;
+      // A cluster of one or two failures carries every value it has at 50-100%: one failure in US when
+      // a third of successes are in US is no pattern. Only a value that few successes carry is kept.
+      if (failureTotal < 3 && chanceOfAtLeast(n, failureTotal, ok, successTotal) > maxChance) continue;
       out.push({ key, value, failure_share: round(failureShare, 3), success_share: round(successShare, 3), failures: n, successes: ok });
     }
   }

@@ -2,6 +2,7 @@
 // shape of a cluster, and the metadata values that set failures apart from successes.
 import { describe, it, expect } from "vitest";
 import {
+  chanceOfAtLeast,
   contrastMetadata,
   durationShape,
   errorSignature,
@@ -121,9 +122,27 @@ describe("contrastMetadata", () => {
 
   it("skips a key that is an id among the successes even when the failures are too few to tell", () => {
     // One failure: every key has one value. job_id is unique per success, so it says nothing.
-    const one = [{ job_id: "job-f0", region: "US" }];
+    const one = [{ job_id: "job-f0", region: "APAC" }];
     const out = contrastMetadata(counts(one), 1, counts(successes), 10);
-    expect(out.map((v) => `${v.key}=${v.value}`)).toEqual(["region=US"]);
+    expect(out.map((v) => `${v.key}=${v.value}`)).toEqual(["region=APAC"]);
+  });
+
+  it("keeps from a cluster of one or two failures only values few successes carry", () => {
+    // One failure in US, as 3 of 10 successes are: a coincidence. In APAC, where no success is: kept.
+    expect(contrastMetadata(counts([{ region: "US" }]), 1, counts(successes), 10)).toEqual([]);
+    const many = repeat(200, (i) => ({ region: i < 60 ? "US" : "EU" }));
+    expect(contrastMetadata(counts([{ region: "US" }, { region: "US" }]), 2, counts(many), 200)).toEqual([]);
+    expect(contrastMetadata(counts([{ region: "APAC" }, { region: "APAC" }]), 2, counts(many), 200).map((v) => v.value)).toEqual(["APAC"]);
+    // From three failures on, the share rules alone decide, as before.
+    expect(contrastMetadata(counts(repeat(3, () => ({ region: "US" }))), 3, counts(many), 200).map((v) => v.value)).toEqual(["US"]);
+  });
+
+  it("chanceOfAtLeast is the binomial tail at the successes' smoothed share", () => {
+    expect(chanceOfAtLeast(1, 1, 3, 10)).toBeCloseTo(3.5 / 11, 6);
+    expect(chanceOfAtLeast(2, 2, 60, 200)).toBeCloseTo((60.5 / 201) ** 2, 6);
+    // P(X >= 1) over 3 draws at p = 0.5 / 11
+    expect(chanceOfAtLeast(1, 3, 0, 10)).toBeCloseTo(1 - (1 - 0.5 / 11) ** 3, 6);
+    expect(chanceOfAtLeast(0, 5, 1, 10)).toBe(1);
   });
 
   it.each([
