@@ -79,13 +79,23 @@ const KIND_NUMBERS: Record<number, SpanKind> = { 1: "internal", 2: "server", 3: 
 
 /** A metadata value by key, ignoring the key's case; the first of `keys` present wins. */
 function metadataValue(metadata: Record<string, unknown>, keys: readonly string[]): unknown {
-  const lowered = new Map<string, unknown>();
-  for (const [k, v] of Object.entries(metadata)) {
-    const key = k.toLowerCase();
-    if (!lowered.has(key)) lowered.set(key, v);
+  // One pass and no allocation: this runs for every parent and child of every tree walked.
+  let bestRank = keys.length;
+  let best: unknown;
+  let seen = 0;
+  for (const k in metadata) {
+    if (!Object.hasOwn(metadata, k)) continue;
+    const rank = keys.indexOf(k.toLowerCase());
+    // Of keys that differ only in case, the first written counts.
+    if (rank < 0 || seen & (1 << rank)) continue;
+    seen |= 1 << rank;
+    const v = metadata[k];
+    if (rank < bestRank && v !== null && v !== "") {
+      bestRank = rank;
+      best = v;
+    }
   }
-  for (const key of keys) if (lowered.has(key) && lowered.get(key) !== null && lowered.get(key) !== "") return lowered.get(key);
-  return undefined;
+  return best;
 }
 
 /** The span kind recorded in a span's metadata, or null when there is none we recognise. */

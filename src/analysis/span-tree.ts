@@ -285,6 +285,7 @@ function selfTime(n: SpanNode): number | null {
   const end = knownEndMs(n.span);
   if (end === null) return null;
   const start = n.span.startMs;
+  if (!n.children.length) return Math.max(0, end - start);
   const intervals = n.children
     .map((c) => [Math.max(c.span.startMs, start), Math.min(c.layoutEndMs, end)] as const)
     .filter(([s, e]) => e > s)
