@@ -7,6 +7,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { LoggingLevelSchema, SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
 import { onLog } from "./log.js";
+import { packageFile } from "./package-files.js";
 import { loadPrompts, registerPrompts } from "./prompts/prompt-library.js";
 import { SpanArgumentCompleter } from "./prompts/argument-completion.js";
 import { registerTraceResources } from "./resources/trace-resources.js";
@@ -18,8 +19,8 @@ import { runTool, type CallLimits, type CallProgress } from "./tools/tool-result
 import type { SpanTable } from "./store/span-table.js";
 
 export const SERVER_NAME = "trace-doctor";
-/** The package's own version: package.json sits one folder above both src/ and dist/. */
-export const SERVER_VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+/** The package's own version. */
+export const SERVER_VERSION: string = JSON.parse(readFileSync(packageFile("package.json"), "utf8")).version;
 
 export interface ServerContext {
   spans: SpanTable;

@@ -4,13 +4,13 @@
 
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import Mustache, { type TemplateSpans } from "mustache";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
+import { packageFile } from "../package-files.js";
 import { isCompletionSource, type ArgumentCompleter, type CompletionSource } from "./argument-completion.js";
 
 
@@ -70,9 +70,9 @@ export class PromptFileError extends Error {
   }
 }
 
-/** The package's prompts/ folder: resolves the same from src/prompts/ and dist/prompts/. */
+/** The package's prompts/ folder. */
 export function defaultPromptDir(): string {
-  return fileURLToPath(new URL("../../prompts/", import.meta.url));
+  return packageFile("prompts");
 }
 
 /** Every *.md in dir, by file name; throws a PromptFileError naming the file on anything malformed. */

@@ -1,0 +1,63 @@
+// Bundles the server with esbuild into dist/: what `npm run build` ships instead of one file per module.
+// A client starts an MCP server often, and loading some 400 files (ours, the SDK's, zod's, pg's) cost
+// more than anything the server does before its first answer. The entry points keep their paths
+// (dist/index.js is the bin); what only some commands need (the HTTP transport, the CLI commands, the
+// demo database, the Sentry client) stays behind dynamic imports in chunks of its own, loaded when
+// used. tsc still checks the types; it no longer emits.
+//
+// External, loaded from node_modules at run time: PGlite (it finds its wasm and data files next to
+// itself), @sentry/node (loaded only with TRACE_DOCTOR_SENTRY_DSN, and it instruments modules as they
+// load), and pg-native (pg's optional native binding, never installed by this package).
+
+import { rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { build, type BuildOptions, type Metafile } from "esbuild";
+
+const ROOT = new URL("../", import.meta.url);
+const path = (p: string) => fileURLToPath(new URL(p, ROOT));
+
+export const EXTERNAL = ["@electric-sql/pglite", "@electric-sql/pglite/*", "@sentry/node", "pg-native"];
+
+/** What both builds share: ESM for Node 20, no source maps (the package ships no sources to map to). */
+const COMMON: BuildOptions = {
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  outdir: path("dist"),
+  // pg and some of the SDK's dependencies are CommonJS: their require() of Node's built-ins needs a
+  // require in ESM output.
+  banner: { js: 'import { createRequire as __tdCreateRequire } from "node:module"; const require = __tdCreateRequire(import.meta.url);' },
+  sourcemap: false,
+  legalComments: "eof",
+  metafile: true,
+  logLevel: "warning",
+};
+
+export async function buildServer(): Promise<Metafile> {
+  // Nothing of an earlier build (tsc's one file per module) may linger and be packed.
+  await rm(path("dist"), { recursive: true, force: true });
+  // The command: dist/index.js, and a chunk per dynamic import (and per piece they share) in dist/chunks/.
+  const server = await build({
+    ...COMMON,
+    entryPoints: { index: path("src/index.ts") },
+    chunkNames: "chunks/[name]-[hash]",
+    splitting: true,
+    external: EXTERNAL,
+  });
+  // Modules with paths of their own: the demo session (`npm run demo` runs it; it spawns dist/index.js),
+  // the Sentry stand-in and the view's resource module. Built apart so they add no split points to the
+  // server's chunks; they import their packages from node_modules.
+  const modules = await build({
+    ...COMMON,
+    entryPoints: {
+      "demo/demo-session": path("src/demo/demo-session.ts"),
+      "demo/sentry-api-server": path("src/demo/sentry-api-server.ts"),
+      "ui/waterfall-resource": path("src/ui/waterfall-resource.ts"),
+    },
+    packages: "external",
+  });
+  return { inputs: { ...server.metafile!.inputs, ...modules.metafile!.inputs }, outputs: { ...server.metafile!.outputs, ...modules.metafile!.outputs } };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildServer();
