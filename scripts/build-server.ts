@@ -9,14 +9,31 @@
 // itself), @sentry/node (loaded only with TRACE_DOCTOR_SENTRY_DSN, and it instruments modules as they
 // load), and pg-native (pg's optional native binding, never installed by this package).
 
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { build, type BuildOptions, type Metafile } from "esbuild";
+import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 
 const ROOT = new URL("../", import.meta.url);
 const path = (p: string) => fileURLToPath(new URL(p, ROOT));
 
 export const EXTERNAL = ["@electric-sql/pglite", "@electric-sql/pglite/*", "@sentry/node", "pg-native"];
+
+/**
+ * pg decides at load time whether it runs in a Cloudflare Worker: where there is no global navigator
+ * (Node 20), by constructing a fetch Response — which loads Node's undici, some 50 ms of a cold start.
+ * This bundle runs only in Node, so the check answers false at once.
+ */
+const pgNodeOnly: Plugin = {
+  name: "pg-node-only",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const check = "function isCloudflareRuntime() {";
+      if (!source.includes(check)) throw new Error(`${args.path} no longer has ${check} — see scripts/build-server.ts`);
+      return { contents: source.replace(check, `${check}\n  return false; // trace-doctor's bundle runs in Node only`), loader: "js" };
+    });
+  },
+};
 
 /** What both builds share: ESM for Node 20, no source maps (the package ships no sources to map to). */
 const COMMON: BuildOptions = {
@@ -44,6 +61,7 @@ export async function buildServer(): Promise<Metafile> {
     chunkNames: "chunks/[name]-[hash]",
     splitting: true,
     external: EXTERNAL,
+    plugins: [pgNodeOnly],
   });
   // Modules with paths of their own: the demo session (`npm run demo` runs it; it spawns dist/index.js),
   // the Sentry stand-in and the view's resource module. Built apart so they add no split points to the
