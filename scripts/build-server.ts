@@ -12,6 +12,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
+import { compilePrompts } from "../src/prompts/prompt-library.js";
 
 const ROOT = new URL("../", import.meta.url);
 const path = (p: string) => fileURLToPath(new URL(p, ROOT));
@@ -62,6 +63,9 @@ export async function buildServer(): Promise<Metafile> {
     splitting: true,
     external: EXTERNAL,
     plugins: [pgNodeOnly],
+    // prompts/ as the build parsed and checked it (a malformed file fails the build): the server takes a
+    // file from here while it still reads the same, and parses only one edited since.
+    define: { __TRACE_DOCTOR_PROMPTS__: JSON.stringify(compilePrompts()) },
   });
   // Modules with paths of their own: the demo session (`npm run demo` runs it; it spawns dist/index.js),
   // the Sentry stand-in and the view's resource module. Built apart so they add no split points to the
