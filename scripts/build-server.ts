@@ -36,6 +36,21 @@ const pgNodeOnly: Plugin = {
   },
 };
 
+/**
+ * The SDK's server module imports its AJV provider for a default validator that createServer never
+ * uses (it passes src/json-schema-validator.ts's lazy one): that import is pointed at the lazy one too,
+ * so AJV's code (some 270 KB) is not loaded at start-up. The SDK's client, used by `call`, keeps the
+ * real provider.
+ */
+const sdkServerLazyAjv: Plugin = {
+  name: "sdk-server-lazy-ajv",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/validation\/ajv-provider\.js$/ }, (args) =>
+      /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]server[\\/]index\.js$/.test(args.importer) ? { path: path("src/json-schema-validator.ts") } : undefined,
+    );
+  },
+};
+
 /** What both builds share: ESM for Node 20, no source maps (the package ships no sources to map to). */
 const COMMON: BuildOptions = {
   bundle: true,
@@ -62,7 +77,7 @@ export async function buildServer(): Promise<Metafile> {
     chunkNames: "chunks/[name]-[hash]",
     splitting: true,
     external: EXTERNAL,
-    plugins: [pgNodeOnly],
+    plugins: [pgNodeOnly, sdkServerLazyAjv],
     // prompts/ as the build parsed and checked it (a malformed file fails the build): the server takes a
     // file from here while it still reads the same, and parses only one edited since.
     define: { __TRACE_DOCTOR_PROMPTS__: JSON.stringify(compilePrompts()) },

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { LoggingLevelSchema, SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
+import { LazyAjvJsonSchemaValidator } from "./json-schema-validator.js";
 import { onLog } from "./log.js";
 import { packageFile } from "./package-files.js";
 import { loadPrompts, registerPrompts } from "./prompts/prompt-library.js";
@@ -74,7 +75,12 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
   const server = wrap(
     new McpServer(
       { name: SERVER_NAME, version: SERVER_VERSION },
-      { instructions: instructionsFor(context), capabilities: { tools: {}, prompts: {}, resources: {}, completions: {}, logging: {}, extensions: UI_EXTENSION_CAPABILITY } },
+      {
+        instructions: instructionsFor(context),
+        capabilities: { tools: {}, prompts: {}, resources: {}, completions: {}, logging: {}, extensions: UI_EXTENSION_CAPABILITY },
+        // Used only for elicitation answers, never asked for here: built on first use, not at start.
+        jsonSchemaValidator: new LazyAjvJsonSchemaValidator(),
+      },
     ),
   );
   const now = context.now ?? Date.now;
