@@ -59,8 +59,8 @@ const COMMON: BuildOptions = {
   target: "node20",
   outdir: path("dist"),
   // pg and some of the SDK's dependencies are CommonJS: their require() of Node's built-ins needs a
-  // require in ESM output.
-  banner: { js: 'import { createRequire as __tdCreateRequire } from "node:module"; const require = __tdCreateRequire(import.meta.url);' },
+  // require in ESM output (process.getBuiltinModule, Node 20.16+: no import of node:module per chunk).
+  banner: { js: 'const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);' },
   sourcemap: false,
   legalComments: "eof",
   metafile: true,
