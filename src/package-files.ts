@@ -2,7 +2,7 @@
 // the folder that holds package.json above this module. Looked up rather than fixed as "../..", since
 // this code runs from src/ (tests, tsx) and, once bundled, from dist/ or from one of its chunk folders.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,4 +23,9 @@ export function packageRoot(): string {
 /** A file of the package by its path from the root, e.g. packageFile("schema.sql"). */
 export function packageFile(...path: string[]): string {
   return join(packageRoot(), ...path);
+}
+
+/** The package's own version, from its package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(packageFile("package.json"), "utf8")) as { version: string }).version;
 }

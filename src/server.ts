@@ -2,13 +2,12 @@
 // the resources, over the span table and the Sentry client. Knows nothing of pg, PGlite or HTTP:
 // the command (index.ts) hands it the adapters.
 
-import { readFileSync } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { LoggingLevelSchema, SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
 import { LazyAjvJsonSchemaValidator } from "./json-schema-validator.js";
 import { onLog } from "./log.js";
-import { packageFile } from "./package-files.js";
+import { packageVersion } from "./package-files.js";
 import { loadPrompts, registerPrompts } from "./prompts/prompt-library.js";
 import { SpanArgumentCompleter } from "./prompts/argument-completion.js";
 import { registerTraceResources } from "./resources/trace-resources.js";
@@ -21,7 +20,7 @@ import type { SpanTable } from "./store/span-table.js";
 
 export const SERVER_NAME = "trace-doctor";
 /** The package's own version. */
-export const SERVER_VERSION: string = JSON.parse(readFileSync(packageFile("package.json"), "utf8")).version;
+export const SERVER_VERSION: string = packageVersion();
 
 export interface ServerContext {
   spans: SpanTable;

@@ -4,8 +4,9 @@
 // runs the scripted demo session. Unknown commands and flags exit 2 with the usage text.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { loadConfig, type Config } from "../config.js";
+import { loadConfig, secretsOf, type Config } from "../config.js";
 import { logError, logInfo, setLogSecrets } from "../log.js";
+import { packageVersion } from "../package-files.js";
 import { redactUrl } from "../store/database.js";
 
 export const USAGE = `trace-doctor — MCP server for diagnosing failures from trace spans and Sentry
@@ -44,7 +45,10 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   serve: {
     options: { http: { type: "string" } },
-    run: (v, _p, config) => (typeof v.http === "string" ? serveHttp(config(), v.http) : serveStdio(config())),
+    run: async (v, _p, config) => {
+      const { serveHttp, serveStdio } = await import("./serve.js");
+      return typeof v.http === "string" ? serveHttp(config(), v.http) : serveStdio(config());
+    },
   },
   call: {
     options: { text: { type: "boolean" } },
@@ -93,67 +97,6 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-async function serveStdio(config: Config): Promise<void> {
-  // The database is opened and checked while the protocol layer loads: start-up is the longer of the two.
-  const runtimeOpening = import("../runtime.js").then(({ openRuntime }) => openRuntime(config));
-  const [{ StdioServerTransport }, { createServer }, telemetry] = await Promise.all([
-    import("@modelcontextprotocol/sdk/server/stdio.js"),
-    import("../server.js"),
-    telemetryFor(config),
-  ]);
-  const runtime = await runtimeOpening;
-  const server = createServer(runtime.context, telemetry.wrap);
-  const transport = new StdioServerTransport();
-  let closing = false;
-  const shutdown = async () => {
-    if (closing) return;
-    closing = true;
-    await server.close().catch(() => {});
-    await runtime.close();
-    await telemetry.flush().catch(() => {});
-    process.exit(0);
-  };
-  transport.onclose = () => void shutdown();
-  process.stdin.on("end", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGTERM", () => void shutdown());
-  await server.connect(transport);
-}
-
-/** The server's own telemetry; @sentry/node loads only when TRACE_DOCTOR_SENTRY_DSN is set. */
-async function telemetryFor(config: Config) {
-  const [{ startTelemetry }, { SERVER_VERSION }] = await Promise.all([import("../telemetry.js"), import("../server.js")]);
-  return startTelemetry(config.telemetryDsn, {
-    release: `trace-doctor@${SERVER_VERSION}`,
-    secrets: [config.sentry.token ?? "", passwordOf(config.databaseUrl), process.env.TRACE_DOCTOR_HTTP_TOKEN ?? ""],
-  });
-}
-
-async function serveHttp(config: Config, listen: string): Promise<void> {
-  const { parseListenAddress, serveHttp: listenHttp } = await import("../http/index.js");
-  // A bad address fails before any database opens.
-  parseListenAddress(listen);
-  const runtimeOpening = import("../runtime.js").then(({ openRuntime }) => openRuntime(config));
-  const [{ createServer, SERVER_VERSION }, telemetry] = await Promise.all([import("../server.js"), telemetryFor(config)]);
-  const runtime = await runtimeOpening;
-  await listenHttp(listen, process.env, () => createServer(runtime.context, telemetry.wrap), {
-    version: SERVER_VERSION,
-    onClosed: async () => {
-      await runtime.close();
-      await telemetry.flush().catch(() => {});
-    },
-  });
-}
-
-function passwordOf(url: string | null): string {
-  if (!url) return "";
-  try {
-    return decodeURIComponent(new URL(url).password);
-  } catch {
-    return "";
-  }
-}
-
 async function initDb(config: Config, v: Record<string, unknown>): Promise<void> {
   const days = v.days === undefined ? 30 : Number(v.days);
   if (!Number.isInteger(days) || days < 1 || days > 3660) throw new UsageError(`init-db: --days must be a whole number of days from 1 to 3660, not ${JSON.stringify(v.days)}.`);
@@ -182,8 +125,7 @@ async function main(argv: string[], entry: string): Promise<void> {
     return;
   }
   if (first === "--version" || first === "-v") {
-    const { SERVER_VERSION } = await import("../server.js");
-    process.stdout.write(`${SERVER_VERSION}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return;
   }
   const name = first === undefined || first.startsWith("-") ? "serve" : first;
@@ -203,7 +145,7 @@ async function main(argv: string[], entry: string): Promise<void> {
     positionals,
     () => {
       const config = loadConfig();
-      setLogSecrets([config.sentry.token ?? "", passwordOf(config.databaseUrl), process.env.TRACE_DOCTOR_HTTP_TOKEN ?? ""]);
+      setLogSecrets(secretsOf(config));
       return config;
     },
     entry,
