@@ -3,7 +3,7 @@
 // the command (index.ts) hands it the adapters.
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { LoggingLevelSchema, SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import { ListToolsRequestSchema, LoggingLevelSchema, SetLevelRequestSchema, type ListToolsResult, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
 import { LazyAjvJsonSchemaValidator } from "./json-schema-validator.js";
 import { onLog } from "./log.js";
@@ -39,6 +39,21 @@ export interface ServerContext {
 
 export const DEFAULT_CALL_LIMITS: CallLimits = { requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, maxAnswerBytes: DEFAULT_MAX_ANSWER_BYTES };
 const LOG_LEVELS: readonly LoggingLevel[] = LoggingLevelSchema.options;
+/**
+ * tools/list as the SDK answered it when the bundle was built (src/tool-list.ts, put in by
+ * scripts/build-server.ts): a JSON text, absent when running from src/.
+ */
+declare const __TRACE_DOCTOR_TOOL_LIST__: string | undefined;
+const BUILT_TOOL_LIST: string | undefined = typeof __TRACE_DOCTOR_TOOL_LIST__ === "undefined" ? undefined : __TRACE_DOCTOR_TOOL_LIST__;
+
+export interface CreateServerOptions {
+  /**
+   * "built" (the default): answer tools/list with the build's answer when the bundle has one;
+   * "computed": always let the SDK compute it (what the build itself records).
+   */
+  servedToolList?: "built" | "computed";
+}
+
 /** A call that runs longer than this sends progress notifications, when the client asked for them. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -70,7 +85,7 @@ export function instructionsFor(context: ServerContext): string {
 }
 
 /** `wrap` lets telemetry instrument the server before any tool is registered. */
-export function createServer(context: ServerContext, wrap: (server: McpServer) => McpServer = (s) => s): McpServer {
+export function createServer(context: ServerContext, wrap: (server: McpServer) => McpServer = (s) => s, options: CreateServerOptions = {}): McpServer {
   const server = wrap(
     new McpServer(
       { name: SERVER_NAME, version: SERVER_VERSION },
@@ -113,6 +128,10 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
       },
     );
   }
+  // The SDK converts every tool's zod schemas to JSON Schema on each tools/list: some 20 ms of a cold
+  // start for these six (47 KB). The same tools gave the build's answer, so the bundle serves that.
+  const builtList = options.servedToolList === "computed" ? undefined : BUILT_TOOL_LIST;
+  if (builtList !== undefined) server.server.setRequestHandler(ListToolsRequestSchema, () => JSON.parse(builtList) as ListToolsResult);
   // The server's own log lines reach the client as notifications/message once it asks for them with
   // logging/setLevel, at that level or above; a client that never asks gets none.
   let minLevel: LoggingLevel | null = null;

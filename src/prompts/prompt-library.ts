@@ -46,10 +46,11 @@ export interface CompiledPrompt {
   template: Omit<PromptTemplate, "file">;
 }
 
-/** By file name: what the build put in the bundle (esbuild's define), absent when running from src/. */
+/** By file name. */
 export type CompiledPrompts = Record<string, CompiledPrompt>;
-declare const __TRACE_DOCTOR_PROMPTS__: CompiledPrompts | undefined;
-const BUILT_PROMPTS: CompiledPrompts | undefined = typeof __TRACE_DOCTOR_PROMPTS__ === "undefined" ? undefined : __TRACE_DOCTOR_PROMPTS__;
+/** What the build put in the bundle (esbuild's define), as JSON text; absent when running from src/. */
+declare const __TRACE_DOCTOR_PROMPTS__: string | undefined;
+const BUILT_PROMPTS: CompiledPrompts | undefined = typeof __TRACE_DOCTOR_PROMPTS__ === "undefined" ? undefined : (JSON.parse(__TRACE_DOCTOR_PROMPTS__) as CompiledPrompts);
 
 // Loaded on first use (CommonJS builds, so synchronously): neither is needed to serve unedited prompts.
 const requirePackage = createRequire(import.meta.url);

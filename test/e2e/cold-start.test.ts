@@ -1,7 +1,8 @@
 // What the built server does not load to give its first answers: an MCP client spawns it often, so
 // initialize, tools/list and prompts/list must not wait for code only some requests need — the YAML
 // parser and Mustache (prompts/ comes parsed from the build), AJV (the SDK server's validator, used
-// only for elicitation), or Node's fetch (undici). The probe lists every file loaded, as an ES
+// only for elicitation), or Node's fetch (undici). And tools/list, recorded by the build, must be
+// exactly what the SDK answers for the same tools. The probe lists every file loaded, as an ES
 // module or through require(); a bundled chunk is recognised by text of the package it holds.
 
 import { spawn } from "node:child_process";
@@ -10,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { servedToolList } from "../../src/tool-list.js";
 import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
 
 const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
@@ -79,6 +81,14 @@ describe.runIf(ready)("the built server's cold start", () => {
     expect(packageLoaded(loaded, "yaml")).toBe(false);
     expect(packageLoaded(loaded, "mustache")).toBe(false);
     expect(packageLoaded(loaded, "ajv")).toBe(false);
+  });
+
+  it("answers tools/list with the build's record of it: what the SDK answers for the same tools", async () => {
+    const { answers } = await loadedAfter([INITIALIZE, { method: "tools/list" }]);
+    const served = (answers[1] as { result: { tools: Array<{ name: string; outputSchema?: unknown }> } }).result;
+    expect(served.tools.map((t) => t.name)).toEqual(["diagnose", "get_trace", "list_failed_spans", "find_gaps", "compare_executions", "sentry_issue_context"]);
+    expect(served.tools.every((t) => t.outputSchema)).toBe(true);
+    expect(served).toEqual(await servedToolList());
   });
 
   it("loads Mustache on the first prompts/get, and still not the YAML parser", async () => {
