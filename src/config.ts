@@ -156,3 +156,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     telemetryDsn: e.TRACE_DOCTOR_SENTRY_DSN?.trim() || null,
   };
 }
+
+/** What must never be shown: the Sentry token, the database password, the HTTP token. */
+export function secretsOf(config: Config, env: NodeJS.ProcessEnv = process.env): string[] {
+  return [config.sentry.token ?? "", passwordOf(config.databaseUrl), env.TRACE_DOCTOR_HTTP_TOKEN ?? ""];
+}
+
+function passwordOf(url: string | null): string {
+  if (!url) return "";
+  try {
+    return decodeURIComponent(new URL(url).password);
+  } catch {
+    return "";
+  }
+}

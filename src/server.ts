@@ -2,11 +2,12 @@
 // the resources, over the span table and the Sentry client. Knows nothing of pg, PGlite or HTTP:
 // the command (index.ts) hands it the adapters.
 
-import { readFileSync } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { LoggingLevelSchema, SetLevelRequestSchema, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import { ListToolsRequestSchema, LoggingLevelSchema, SetLevelRequestSchema, type ListToolsResult, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
+import { LazyAjvJsonSchemaValidator } from "./json-schema-validator.js";
 import { onLog } from "./log.js";
+import { packageVersion } from "./package-files.js";
 import { loadPrompts, registerPrompts } from "./prompts/prompt-library.js";
 import { SpanArgumentCompleter } from "./prompts/argument-completion.js";
 import { registerTraceResources } from "./resources/trace-resources.js";
@@ -18,8 +19,8 @@ import { runTool, type CallLimits, type CallProgress } from "./tools/tool-result
 import type { SpanTable } from "./store/span-table.js";
 
 export const SERVER_NAME = "trace-doctor";
-/** The package's own version: package.json sits one folder above both src/ and dist/. */
-export const SERVER_VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+/** The package's own version. */
+export const SERVER_VERSION: string = packageVersion();
 
 export interface ServerContext {
   spans: SpanTable;
@@ -38,6 +39,21 @@ export interface ServerContext {
 
 export const DEFAULT_CALL_LIMITS: CallLimits = { requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, maxAnswerBytes: DEFAULT_MAX_ANSWER_BYTES };
 const LOG_LEVELS: readonly LoggingLevel[] = LoggingLevelSchema.options;
+/**
+ * tools/list as the SDK answered it when the bundle was built (src/tool-list.ts, put in by
+ * scripts/build-server.ts): a JSON text, absent when running from src/.
+ */
+declare const __TRACE_DOCTOR_TOOL_LIST__: string | undefined;
+const BUILT_TOOL_LIST: string | undefined = typeof __TRACE_DOCTOR_TOOL_LIST__ === "undefined" ? undefined : __TRACE_DOCTOR_TOOL_LIST__;
+
+export interface CreateServerOptions {
+  /**
+   * "built" (the default): answer tools/list with the build's answer when the bundle has one;
+   * "computed": always let the SDK compute it (what the build itself records).
+   */
+  servedToolList?: "built" | "computed";
+}
+
 /** A call that runs longer than this sends progress notifications, when the client asked for them. */
 const PROGRESS_EVERY_MS = 1000;
 
@@ -69,11 +85,16 @@ export function instructionsFor(context: ServerContext): string {
 }
 
 /** `wrap` lets telemetry instrument the server before any tool is registered. */
-export function createServer(context: ServerContext, wrap: (server: McpServer) => McpServer = (s) => s): McpServer {
+export function createServer(context: ServerContext, wrap: (server: McpServer) => McpServer = (s) => s, options: CreateServerOptions = {}): McpServer {
   const server = wrap(
     new McpServer(
       { name: SERVER_NAME, version: SERVER_VERSION },
-      { instructions: instructionsFor(context), capabilities: { tools: {}, prompts: {}, resources: {}, completions: {}, logging: {}, extensions: UI_EXTENSION_CAPABILITY } },
+      {
+        instructions: instructionsFor(context),
+        capabilities: { tools: {}, prompts: {}, resources: {}, completions: {}, logging: {}, extensions: UI_EXTENSION_CAPABILITY },
+        // Used only for elicitation answers, never asked for here: built on first use, not at start.
+        jsonSchemaValidator: new LazyAjvJsonSchemaValidator(),
+      },
     ),
   );
   const now = context.now ?? Date.now;
@@ -107,6 +128,10 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
       },
     );
   }
+  // The SDK converts every tool's zod schemas to JSON Schema on each tools/list: some 20 ms of a cold
+  // start for these six (47 KB). The same tools gave the build's answer, so the bundle serves that.
+  const builtList = options.servedToolList === "computed" ? undefined : BUILT_TOOL_LIST;
+  if (builtList !== undefined) server.server.setRequestHandler(ListToolsRequestSchema, () => JSON.parse(builtList) as ListToolsResult);
   // The server's own log lines reach the client as notifications/message once it asks for them with
   // logging/setLevel, at that level or above; a client that never asks gets none.
   let minLevel: LoggingLevel | null = null;

@@ -8,12 +8,14 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { defaultDemoDir } from "../config.js";
+import { packageFile } from "../package-files.js";
 import { readDemoManifest } from "./demo-database.js";
 import type { DiagnosisReport } from "../analysis/diagnosis-report.js";
 import type { GapReport } from "../analysis/gap-report.js";
 import type { SentryReport } from "../analysis/sentry-report.js";
 
-const SERVER_ENTRY = fileURLToPath(new URL("../index.js", import.meta.url));
+/** The built command, the same from src/demo/ and from the bundle. */
+const SERVER_ENTRY = packageFile("dist", "index.js");
 const SHORT_VIEW_LINES = 14;
 
 const out = (text = "") => process.stdout.write(`${text}\n`);

@@ -1,16 +1,22 @@
 // The prompt templates in prompts/: Markdown with YAML front matter, loaded and checked at start-up,
 // rendered with Mustache (no HTML escaping) and registered as MCP prompts whose arguments complete
 // from live data. The prompts live in files so they can be read and reviewed as prose.
+//
+// The build parses and checks the package's files once and puts the result in the bundle
+// (compilePrompts): at start-up a file that still reads as it did then is taken from there, so the
+// YAML parser and Mustache load only for a file edited since the build, and Mustache on the first
+// prompts/get.
 
 import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { basename, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import Mustache, { type TemplateSpans } from "mustache";
-import { parse as parseYaml } from "yaml";
+import type Mustache from "mustache";
+import type { TemplateSpans } from "mustache";
 import { z } from "zod";
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { GetPromptResult } from "@modelcontextprotocol/sdk/types.js";
+import { packageFile } from "../package-files.js";
 import { isCompletionSource, type ArgumentCompleter, type CompletionSource } from "./argument-completion.js";
 
 
@@ -34,31 +40,55 @@ export interface PromptTemplate {
   file: string;
 }
 
+/** A prompt file as the build read it, and the template it parsed from it. */
+export interface CompiledPrompt {
+  text: string;
+  template: Omit<PromptTemplate, "file">;
+}
+
+/** By file name. */
+export type CompiledPrompts = Record<string, CompiledPrompt>;
+/** What the build put in the bundle (esbuild's define), as JSON text; absent when running from src/. */
+declare const __TRACE_DOCTOR_PROMPTS__: string | undefined;
+const BUILT_PROMPTS: CompiledPrompts | undefined = typeof __TRACE_DOCTOR_PROMPTS__ === "undefined" ? undefined : (JSON.parse(__TRACE_DOCTOR_PROMPTS__) as CompiledPrompts);
+
+// Loaded on first use (CommonJS builds, so synchronously): neither is needed to serve unedited prompts.
+const requirePackage = createRequire(import.meta.url);
+let yamlModule: typeof import("yaml") | undefined;
+let mustacheModule: typeof Mustache | undefined;
+const parseYaml = (text: string): unknown => (yamlModule ??= requirePackage("yaml") as typeof import("yaml")).parse(text);
+const mustache = () => (mustacheModule ??= requirePackage("mustache") as typeof Mustache);
+
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 const FRONT_MATTER = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)([\s\S]*)$/;
 
-const argumentSchema = z
-  .object({
-    name: z.string().regex(NAME, "lower-case letters, digits and '_', starting with a letter"),
-    description: z.string().trim().min(1),
-    required: z.boolean().default(false),
-    complete: z
-      .string()
-      .refine(isCompletionSource, "one of job_ids, trace_ids, services, operations, edges, sentry_issues, metadata:<key>")
-      .optional(),
-    default: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
-  })
-  .strict()
-  .refine((a) => !(a.required && a.default !== undefined), "a required argument cannot have a default");
+/** The front matter's schema, built on the first file parsed. */
+const frontMatterSchema = () => (frontMatter ??= makeFrontMatterSchema());
+let frontMatter: ReturnType<typeof makeFrontMatterSchema> | undefined;
 
-const frontMatterSchema = z
-  .object({
-    name: z.string().regex(NAME, "lower-case letters, digits and '_', starting with a letter"),
-    title: z.string().trim().min(1),
-    description: z.string().trim().min(1),
-    arguments: z.array(argumentSchema).default([]),
-  })
-  .strict();
+function makeFrontMatterSchema() {
+  const argumentSchema = z
+    .object({
+      name: z.string().regex(NAME, "lower-case letters, digits and '_', starting with a letter"),
+      description: z.string().trim().min(1),
+      required: z.boolean().default(false),
+      complete: z
+        .string()
+        .refine(isCompletionSource, "one of job_ids, trace_ids, services, operations, edges, sentry_issues, metadata:<key>")
+        .optional(),
+      default: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
+    })
+    .strict()
+    .refine((a) => !(a.required && a.default !== undefined), "a required argument cannot have a default");
+  return z
+    .object({
+      name: z.string().regex(NAME, "lower-case letters, digits and '_', starting with a letter"),
+      title: z.string().trim().min(1),
+      description: z.string().trim().min(1),
+      arguments: z.array(argumentSchema).default([]),
+    })
+    .strict();
+}
 
 export class PromptFileError extends Error {
   constructor(
@@ -70,20 +100,28 @@ export class PromptFileError extends Error {
   }
 }
 
-/** The package's prompts/ folder: resolves the same from src/prompts/ and dist/prompts/. */
+/** The package's prompts/ folder. */
 export function defaultPromptDir(): string {
-  return fileURLToPath(new URL("../../prompts/", import.meta.url));
+  return packageFile("prompts");
 }
 
-/** Every *.md in dir, by file name; throws a PromptFileError naming the file on anything malformed. */
-export function loadPrompts(dir: string = defaultPromptDir()): PromptTemplate[] {
+/**
+ * Every *.md in dir, by file name; throws a PromptFileError naming the file on anything malformed. A
+ * file whose text is the one `compiled` holds under its name is not parsed again.
+ */
+export function loadPrompts(dir: string = defaultPromptDir(), compiled: CompiledPrompts | undefined = BUILT_PROMPTS): PromptTemplate[] {
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith(".md")).sort();
   } catch (err) {
     throw new Error(`Cannot read the prompt folder ${dir}: ${(err as Error).message}`);
   }
-  const prompts = files.map((f) => parsePromptFile(join(dir, f), readFileSync(join(dir, f), "utf8")));
+  const prompts = files.map((f) => {
+    const file = join(dir, f);
+    const text = readFileSync(file, "utf8");
+    const built = compiled && Object.hasOwn(compiled, f) ? compiled[f] : undefined;
+    return built && built.text === text ? { ...built.template, file } : parsePromptFile(file, text);
+  });
   const seen = new Map<string, string>();
   for (const p of prompts) {
     const other = seen.get(p.name);
@@ -91,6 +129,13 @@ export function loadPrompts(dir: string = defaultPromptDir()): PromptTemplate[] 
     seen.set(p.name, p.file);
   }
   return prompts;
+}
+
+/** What the build puts in the bundle: each file of dir with its text and its checked template. */
+export function compilePrompts(dir: string = defaultPromptDir()): CompiledPrompts {
+  const compiled: CompiledPrompts = {};
+  for (const { file, ...template } of loadPrompts(dir, undefined)) compiled[basename(file)] = { text: readFileSync(file, "utf8"), template };
+  return compiled;
 }
 
 export function parsePromptFile(file: string, text: string): PromptTemplate {
@@ -102,7 +147,7 @@ export function parsePromptFile(file: string, text: string): PromptTemplate {
   } catch (err) {
     throw new PromptFileError(file, `front matter is not valid YAML: ${(err as Error).message.split("\n")[0]}`);
   }
-  const parsed = frontMatterSchema.safeParse(data ?? {});
+  const parsed = frontMatterSchema().safeParse(data ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join(".") : "(front matter)"}: ${i.message}`);
     throw new PromptFileError(file, `bad front matter — ${problems.join("; ")}`);
@@ -117,7 +162,7 @@ export function parsePromptFile(file: string, text: string): PromptTemplate {
   const body = match[2]!.trim();
   let used: Set<string>;
   try {
-    used = templateVariables(Mustache.parse(body));
+    used = templateVariables(mustache().parse(body));
   } catch (err) {
     throw new PromptFileError(file, `body is not a valid Mustache template: ${(err as Error).message}`);
   }
@@ -160,7 +205,7 @@ export function renderPrompt(t: PromptTemplate, args: Record<string, string | un
     else if (a.default !== undefined) view[a.name] = a.default;
     else if (a.required) throw new Error(`Prompt ${t.name} needs argument ${a.name}: ${a.description}`);
   }
-  const text = Mustache.render(t.body, view, {}, { escape: (s: string) => s });
+  const text = mustache().render(t.body, view, {}, { escape: (s: string) => s });
   return text.replace(/\n{3,}/g, "\n\n").trim() + "\n";
 }
 

@@ -3,12 +3,12 @@
 // tools read: schema.sql, the variants they accept, what counts as a failure, this server's table).
 
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpError, type ListResourcesResult, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { spanRecord, type Span, type SpanRecord } from "../analysis/span.js";
 import { cutNote, cutString, fitAnswer } from "../answer-budget.js";
 import { DEFAULT_MAX_ANSWER_BYTES } from "../limits.js";
+import { packageFile } from "../package-files.js";
 import { formatHop, isoTime } from "../analysis/format.js";
 import type { SpanTable } from "../store/span-table.js";
 import { SpanArgumentCompleter, type ArgumentCompleter } from "../prompts/argument-completion.js";
@@ -166,8 +166,7 @@ async function unknownTraceMessage(spans: SpanTable, id: string): Promise<string
 }
 
 async function tableContract(spans: SpanTable, options: TraceResourceOptions): Promise<string> {
-  const schemaFile = fileURLToPath(new URL("../../schema.sql", import.meta.url));
-  const schema = await readFile(schemaFile, "utf8").catch(() => "-- schema.sql is missing from this installation");
+  const schema = await readFile(packageFile("schema.sql"), "utf8").catch(() => "-- schema.sql is missing from this installation");
   const immediateMs = options.immediateMs ?? 100;
   const unfinishedMin = Math.round((options.unfinishedAfterMs ?? 600_000) / 60_000);
   let current: string;

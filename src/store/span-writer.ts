@@ -3,7 +3,7 @@
 // dataset, test fixtures, the scale generator). The tools never call it.
 
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { packageFile } from "../package-files.js";
 import { actualColumn, CONTRACT_COLUMNS, quoteTableName, splitTableName, type ColumnMapping, type ContractColumn } from "./span-columns.js";
 
 /** Anything that can run a parameterised statement: a pg Pool or Client, or PGlite. */
@@ -11,7 +11,7 @@ export interface SqlExecutor {
   query(sql: string, params?: unknown[]): Promise<unknown>;
 }
 
-export const SCHEMA_PATH = fileURLToPath(new URL("../../schema.sql", import.meta.url));
+export const SCHEMA_PATH = packageFile("schema.sql");
 
 /**
  * schema.sql, with the table (and its index names) renamed, its columns named as TRACE_DOCTOR_COLUMNS

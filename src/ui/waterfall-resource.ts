@@ -3,11 +3,11 @@
 // points hosts at it. Hosts without MCP Apps ignore both; the tool's answer is the same for every client.
 
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { answerBytes } from "../answer-budget.js";
 import { DEFAULT_MAX_ANSWER_BYTES } from "../limits.js";
+import { packageFile } from "../package-files.js";
 
 /** The MCP Apps extension (SEP-1865, 2026-01-26), as named in `capabilities.extensions`. */
 export const UI_EXTENSION_ID = "io.modelcontextprotocol/ui";
@@ -27,8 +27,8 @@ export const WATERFALL_TOOL_META: Readonly<Record<string, unknown>> = Object.fre
   "ui/resourceUri": WATERFALL_URI,
 });
 
-/** Built by `npm run build` (scripts/build-view.ts); two folders up from both src/ui/ and dist/ui/, so tests and the package read the same file. */
-const BUILT = new URL("../../dist/ui/waterfall.html", import.meta.url);
+/** Built by `npm run build` (scripts/build-view.ts); tests and the package read the same file. */
+const BUILT = ["dist", "ui", "waterfall.html"];
 
 /** Resource metadata: no CSP domains (the view fetches nothing, so the spec's restrictive default applies). */
 const RESOURCE_UI_META = { ui: { prefersBorder: true } };
@@ -37,7 +37,7 @@ let documentText: Promise<string> | null = null;
 
 /** The view as one HTML document, read once per process. */
 export function waterfallDocument(): Promise<string> {
-  documentText ??= readFile(fileURLToPath(BUILT), "utf8").catch(() => {
+  documentText ??= readFile(packageFile(...BUILT), "utf8").catch(() => {
     documentText = null; // a later build can still be picked up
     throw new McpError(ErrorCode.InternalError, "The waterfall view is not built (dist/ui/waterfall.html is missing): run npm run build.");
   });

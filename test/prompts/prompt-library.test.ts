@@ -10,7 +10,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { generateDemoDataset, type DemoManifest } from "../../src/demo/demo-dataset.js";
-import { defaultPromptDir, loadPrompts, registerPrompts, renderPrompt, type PromptTemplate } from "../../src/prompts/prompt-library.js";
+import { compilePrompts, defaultPromptDir, loadPrompts, registerPrompts, renderPrompt, type CompiledPrompts, type PromptTemplate } from "../../src/prompts/prompt-library.js";
 import { SpanArgumentCompleter } from "../../src/prompts/argument-completion.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
@@ -160,6 +160,35 @@ describe("loadPrompts on bad files", () => {
     const [p] = loadPrompts(dir);
     expect(p!.arguments[0]).toMatchObject({ name: "n", required: false, default: "5" });
     expect(renderPrompt(p!, {})).toBe("N=5\n");
+  });
+});
+
+describe("prompts/ as the build compiles it", () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const text = "---\nname: a\ntitle: Parsed\ndescription: D\n---\nBody\n";
+
+  it("holds every prompt file's text and the template parsed from it", () => {
+    const compiled = compilePrompts();
+    dir = mkdtempSync(join(tmpdir(), "td-prompts-"));
+    expect(Object.keys(compiled).sort()).toEqual(prompts.map((p) => `${p.name}.md`).sort());
+    for (const p of prompts) {
+      const { file, ...template } = p;
+      expect(compiled[`${p.name}.md`]).toEqual({ text: readFileSync(file, "utf8"), template });
+    }
+    expect(loadPrompts(defaultPromptDir(), compiled)).toEqual(prompts);
+  });
+
+  it("is used for a file that reads the same, and an edited file is parsed again", () => {
+    dir = mkdtempSync(join(tmpdir(), "td-prompts-"));
+    writeFileSync(join(dir, "a.md"), text);
+    const compiled: CompiledPrompts = { "a.md": { text, template: { name: "a", title: "From the build", description: "D", arguments: [], body: "Body" } } };
+    expect(loadPrompts(dir, compiled)).toEqual([{ ...compiled["a.md"]!.template, file: join(dir, "a.md") }]);
+    writeFileSync(join(dir, "a.md"), text.replace("Body", "Edited body"));
+    expect(loadPrompts(dir, compiled)).toMatchObject([{ title: "Parsed", body: "Edited body" }]);
+    // A file the build never saw is parsed, and checked, as ever.
+    writeFileSync(join(dir, "b.md"), "no front matter\n");
+    expect(() => loadPrompts(dir, compiled)).toThrow(/b\.md: must start with YAML front matter/);
   });
 });
 
