@@ -38,7 +38,7 @@ export const ID_LIKE_SHARE = 0.5;
 export const OPERATION_COUNT_EXACT = 5_000;
 /** The estimate reads the newest OPERATION_SLICE_SAMPLE spans of each of OPERATION_SLICES equal slices of the window. */
 export const OPERATION_SLICES = 24;
-export const OPERATION_SLICE_SAMPLE = 250;
+export const OPERATION_SLICE_SAMPLE = 100;
 /** Clusters whose metadata is contrasted with successes (one bounded query each). */
 export const CONTRASTED_CLUSTERS = 5;
 /** diagnose reads at most this many of the latest failures of an execution's cluster; more, and its count is "at least". */

@@ -139,6 +139,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A signature with more raw messages than this is matched by masking rows, not by message list. */
 const MAX_CLUSTER_MESSAGES = 200;
+/** A cluster's example job ids come from at most this many of its newest failures. */
+const EXAMPLE_WALK = 50;
 
 export class FailureQueries {
   constructor(private readonly spans: SpanTable) {}
@@ -167,11 +169,20 @@ export class FailureQueries {
     const statuses = f.statuses?.length ? f.statuses : (["failed", "error", "timeout", "unfinished"] as FailureStatus[]);
     const arms: string[] = [];
     const plain = statuses.filter((s) => s !== "unfinished");
+    if (plain.length === 3 && statuses.includes("unfinished")) {
+      // Every failure status: within the index predicate, anything but a span still running.
+      w.add(`(${t.lowerStatus} <> 'started' OR (${t.noEnd} AND ${t.startedAt} < ${w.param(iso(f.unfinishedBeforeMs), "::timestamptz")}))`);
+      return this.durationBounds(t, f, w);
+    }
     if (plain.length) arms.push(`${t.lowerStatus} = ANY(${w.param(plain, "::text[]")})`);
     if (statuses.includes("unfinished")) {
       arms.push(`(${t.lowerStatus} = 'started' AND ${t.noEnd} AND ${t.startedAt} < ${w.param(iso(f.unfinishedBeforeMs), "::timestamptz")})`);
     }
     w.add(`(${arms.join(" OR ")})`);
+    return this.durationBounds(t, f, w);
+  }
+
+  private durationBounds(t: SpanSql, f: FailureFilter, w: Where): Where {
     if (f.minDurationMs !== undefined) w.add(`${t.durationMs} >= ${w.param(f.minDurationMs)}`);
     if (f.maxDurationMs !== undefined) w.add(`${t.durationMs} <= ${w.param(f.maxDurationMs)}`);
     return w;
@@ -188,8 +199,8 @@ export class FailureQueries {
 
   /**
    * The clusters of failures in scope, largest first, grouped in Postgres so the cost stays near a
-   * grouped count: one hashed pass over the failing rows (h), never a sort of them, groups them on the raw columns — status as
-   * stored, the raw error message (distinct messages are few), the immediate band — and the exact
+   * grouped count: one hashed pass over the failing rows (h) groups them on the raw columns — status
+   * as stored, the raw error message (distinct messages are few), the immediate band — and the exact
    * duration, so each group carries its duration histogram rather than its rows; the masks then run
    * once per distinct message (m), the histograms merge by status class and signature (k), and the
    * percentiles are read off the merged histogram's running counts, as percentile_cont interpolates
@@ -205,6 +216,7 @@ export class FailureQueries {
     const immediate = `(${t.durationMs} < ${w.param(immediateMs)})`;
     const limitParam = w.param(limit);
     const maxMessages = w.param(MAX_CLUSTER_MESSAGES);
+    const walk = w.param(EXAMPLE_WALK);
     const key = "service, operation, status, signature, band";
     const cluster = "service, operation, status, signature, immediate";
     const correlation = t.field(correlationKey);
@@ -226,10 +238,10 @@ export class FailureQueries {
       // every failing row, which the planner would pick from its usual underestimate of the failing rows.
       `WITH h AS (
          SELECT service, operation, raw_status, message, immediate, d,
-                count(*) AS n, count(correlated) AS correlated, min(at) AS first_at, max(at) AS last_at
+                count(*) AS n, min(at) AS first_at, max(at) AS last_at
            FROM (SELECT ${t.service}::text AS service, ${t.operation}::text AS operation, ${t.status}::text AS raw_status,
                         coalesce(${t.errorMessage}, '') AS message, coalesce(${immediate}, false) AS immediate, ${t.durationMs} AS d,
-                        ${t.startedAt} AS at, ${correlation} IS NOT NULL OR NULL AS correlated, '1'::xid AS hashed
+                        ${t.startedAt} AS at, '1'::xid AS hashed
                    FROM ${t.from} WHERE ${w.sql} OFFSET 0) r
           GROUP BY 1, 2, 3, 4, 5, 6, hashed
        ),
@@ -241,7 +253,7 @@ export class FailureQueries {
            FROM hm GROUP BY 1, 2, 3, 4, 5
        ),
        k AS (
-         SELECT ${cluster}, d, sum(n) AS n, sum(correlated) AS correlated, min(first_at) AS first_at, max(last_at) AS last_at
+         SELECT ${cluster}, d, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at
            FROM hm GROUP BY 1, 2, 3, 4, 5, 6
        ),
        kc AS (
@@ -251,7 +263,7 @@ export class FailureQueries {
        ),
        c AS (
          SELECT ${cluster}, CASE WHEN immediate THEN 'immediate' ELSE 'slower' END AS band,
-                sum(n)::int AS count, sum(correlated) AS correlated, min(first_at) AS first_at, max(last_at) AS last_at,
+                sum(n)::int AS count, min(first_at) AS first_at, max(last_at) AS last_at,
                 min(d) AS min_ms, max(d) AS max_ms, coalesce(max(timed_n), 0)::int AS timed,
                 ARRAY[${pct(0.05)}, ${pct(0.5)}, ${pct(0.95)}]::float8[] AS pct
            FROM kc GROUP BY 1, 2, 3, 4, 5
@@ -271,8 +283,9 @@ export class FailureQueries {
              FROM (${newest(`${t.errorMessage} AS error, ${t.traceId}::text AS trace_id, ${t.startedAt} AS at`, "", "3")}) x
          ) e
          CROSS JOIN LATERAL (
+           -- Example job ids from the cluster's newest EXAMPLE_WALK failures: no read of every row's metadata.
            SELECT array_agg(v ORDER BY at DESC) AS example_correlation
-             FROM (${newest(`${correlation} AS v, ${t.startedAt} AS at`, `top.correlated > 0 AND ${correlation} IS NOT NULL AND`, "3")}) x
+             FROM (SELECT v, at FROM (${newest(`${correlation} AS v, ${t.startedAt} AS at`, "", walk)}) y WHERE v IS NOT NULL ORDER BY at DESC LIMIT 3) x
          ) j
         ORDER BY top.rank`,
       w.params,
