@@ -213,7 +213,8 @@ export class FailureQueries {
     const w = this.failureWhere(t, f);
     // The examples repeat the scope and the failure predicate, with the cluster's own columns added.
     const scopeSql = w.sql;
-    const immediate = `(${t.durationMs} < ${w.param(immediateMs)})`;
+    const immediateParam = w.param(immediateMs);
+    const immediate = `(${t.durationMs} < ${immediateParam})`;
     const limitParam = w.param(limit);
     const maxMessages = w.param(MAX_CLUSTER_MESSAGES);
     const walk = w.param(EXAMPLE_WALK);
@@ -237,16 +238,18 @@ export class FailureQueries {
       // h groups by hashing: its last key, of type xid (equality only, no ordering), rules out sorting
       // every failing row, which the planner would pick from its usual underestimate of the failing rows.
       `WITH h AS (
-         SELECT service, operation, raw_status, message, immediate, d,
+         SELECT service, operation, raw_status, message, d,
                 count(*) AS n, min(at) AS first_at, max(at) AS last_at
            FROM (SELECT ${t.service}::text AS service, ${t.operation}::text AS operation, ${t.status}::text AS raw_status,
-                        coalesce(${t.errorMessage}, '') AS message, coalesce(${immediate}, false) AS immediate, ${t.durationMs} AS d,
+                        coalesce(${t.errorMessage}, '') AS message, ${t.durationMs} AS d,
                         ${t.startedAt} AS at, '1'::xid AS hashed
                    FROM ${t.from} WHERE ${w.sql} OFFSET 0) r
-          GROUP BY 1, 2, 3, 4, 5, 6, hashed
+          GROUP BY 1, 2, 3, 4, 5, hashed
        ),
        m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM h) d),
-       hm AS (SELECT h.*, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status, m.signature FROM h JOIN m USING (message)),
+       -- The band follows from the exact duration: no second evaluation of it per row.
+       hm AS (SELECT h.*, coalesce(d < ${immediateParam}, false) AS immediate,
+                     CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status, m.signature FROM h JOIN m USING (message)),
        raw AS (
          SELECT ${cluster}, array_agg(DISTINCT raw_status) AS statuses,
                 CASE WHEN count(DISTINCT message) <= ${maxMessages} THEN array_agg(DISTINCT message) END AS messages
