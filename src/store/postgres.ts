@@ -56,11 +56,9 @@ export class PostgresDatabase implements ReadOnlyDatabase {
       idleTimeoutMillis: 30_000,
       application_name: options.applicationName ?? APPLICATION_NAME,
       // Session defaults set at connect: every transaction is read-only and every statement bounded.
-      // work_mem: grouping a day of failures must sort in memory, not spill (Postgres' 4 MB default does).
+      // work_mem: grouping a day of failures must hash in memory, not spill (Postgres' 4 MB default does).
       options: `-c default_transaction_read_only=on -c statement_timeout=${timeout} -c work_mem=${WORK_MEM}`,
-      // Queries go out without waiting for the previous answer: the transaction wrapper adds no round trip.
-      pipeline: true,
-    } as pg.PoolConfig);
+    });
     // An idle client dropped by the server must not crash the process.
     this.pool.on("error", () => {});
     this.slots = new ConnectionSlots(poolMax);
