@@ -3,7 +3,7 @@
 // the command (index.ts) hands it the adapters.
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ListToolsRequestSchema, LoggingLevelSchema, SetLevelRequestSchema, type ListToolsResult, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import { ListToolsRequestSchema, LoggingLevelSchema, SetLevelRequestSchema, type CallToolResult, type ListToolsResult, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
 import { LazyAjvJsonSchemaValidator } from "./json-schema-validator.js";
 import { onLog } from "./log.js";
@@ -15,7 +15,7 @@ import { registerWaterfallResource, UI_EXTENSION_CAPABILITY } from "./ui/waterfa
 import { TOOLS } from "./tools/index.js";
 import { answerCutSchema } from "./answer-budget.js";
 import type { SentryAccess, ToolSettings } from "./tools/tool-definition.js";
-import { runTool, type CallLimits, type CallProgress } from "./tools/tool-result.js";
+import { runTool, sdkErrorResult, type CallLimits, type CallProgress } from "./tools/tool-result.js";
 import type { SpanTable } from "./store/span-table.js";
 
 export const SERVER_NAME = "trace-doctor";
@@ -127,6 +127,13 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
         }
       },
     );
+  }
+  // What the SDK refuses before a tool runs (arguments its input schema rejects, an unknown tool) it
+  // answers itself through this method, as bare text: the same shape and code as every other error.
+  const sdk = server as unknown as { createToolError?: (message: string) => CallToolResult };
+  if (typeof sdk.createToolError === "function") {
+    const names = TOOLS.map((t) => t.name);
+    sdk.createToolError = (message: string) => sdkErrorResult(message, names);
   }
   // The SDK converts every tool's zod schemas to JSON Schema on each tools/list: some 20 ms of a cold
   // start for these six (47 KB). The same tools gave the build's answer, so the bundle serves that.

@@ -45,9 +45,9 @@ export async function callTool(config: Config, tool: string, args: Record<string
     const result = (await client.callTool({ name: tool, arguments: args }, undefined, { timeout: config.requestTimeoutMs + 5000 })) as CallToolResult;
     const text = result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
     if (result.isError) {
-      const code = (result._meta?.[ERROR_META_KEY] as { code?: string } | undefined)?.code;
+      const { code, source } = (result._meta?.[ERROR_META_KEY] as { code?: string; source?: string } | undefined) ?? {};
       // Arguments the tool's schema refuses are bad usage, like an unknown tool.
-      const usage = code === undefined && /Input validation error/.test(text);
+      const usage = source === "schema";
       return { stdout: options.text ? `${text}\n` : `${JSON.stringify({ error: { code: code ?? "bad_input", message: text } }, null, 2)}\n`, exitCode: usage ? 2 : 1 };
     }
     return { stdout: options.text ? `${text}\n` : `${JSON.stringify(result.structuredContent, null, 2)}\n`, exitCode: 0 };

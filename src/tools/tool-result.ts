@@ -13,8 +13,26 @@ import type { ToolContext, ToolDefinition } from "./tool-definition.js";
 export const ERROR_META_KEY = "trace-doctor/error";
 const MAX_ERROR_CHARS = 8000;
 
-export function errorResult(code: ErrorCode | "internal", text: string): CallToolResult {
-  return { content: [{ type: "text", text }], isError: true, _meta: { [ERROR_META_KEY]: { code } } };
+export function errorResult(code: ErrorCode | "internal", text: string, detail: Record<string, string> = {}): CallToolResult {
+  return { content: [{ type: "text", text }], isError: true, _meta: { [ERROR_META_KEY]: { code, ...detail } } };
+}
+
+/**
+ * A call the SDK refused before any tool ran — arguments its input schema rejects, a tool it does not
+ * have — as the same kind of result as every other error: code bad_input, `source: "schema"`, and what
+ * to do next. Anything else the SDK turns into an error result (an answer failing its own output
+ * schema) is a bug here, said as one.
+ */
+export function sdkErrorResult(message: string, toolNames: readonly string[]): CallToolResult {
+  const text = cutString(message, MAX_ERROR_CHARS);
+  if (/Input validation error/.test(message)) {
+    return errorResult("bad_input", `${text}\nFix these arguments and call again: the tool's inputSchema (tools/list) says what each one takes.`, { source: "schema" });
+  }
+  if (/Tool \S+ (not found|disabled)/.test(message)) {
+    return errorResult("bad_input", `${text}\nThe tools are ${toolNames.join(", ")} (tools/list).`, { source: "schema" });
+  }
+  logError(`the SDK refused an answer: ${message.slice(0, 500)}`);
+  return errorResult("internal", `Internal error: ${text.slice(0, 500)}. This is a bug in trace-doctor, not in your data; the server is still running.`);
 }
 
 /** A failure the code understands keeps its message; anything else is a bug, said as one. */

@@ -121,6 +121,25 @@ describe.each(await backends())("answers and inputs that do not fit, on $name", 
     expect((await tools.call("get_trace", { trace_id: "negative" })).isError).toBeFalsy();
   });
 
+  it("arguments the input schema refuses, and an unknown tool, read like every other bad input", async () => {
+    for (const [name, args] of [
+      ["get_trace", { trace_id: 123 }],
+      ["list_failed_spans", { limit: 5000 }],
+      ["find_gaps", { job_id: "" }],
+      ["diagnose", { job_id: ["a", "b"] }],
+    ] as const) {
+      const r = await tools.call(name, args as Record<string, unknown>);
+      expect(r.isError, name).toBe(true);
+      expect(r._meta?.["trace-doctor/error"], name).toEqual({ code: "bad_input", source: "schema" });
+      expect(textOf(r), name).toMatch(/Input validation error[\s\S]*Fix these arguments and call again/);
+    }
+    const unknown = await tools.call("get_traces", { trace_id: "x" });
+    expect(unknown._meta?.["trace-doctor/error"]).toEqual({ code: "bad_input", source: "schema" });
+    expect(textOf(unknown)).toMatch(/The tools are diagnose, get_trace, list_failed_spans/);
+    // A refusal the tool itself makes after the schema passed keeps no schema source.
+    expect((await tools.call("list_failed_spans", { min_duration_ms: 10, max_duration_ms: 1 }))._meta?.["trace-doctor/error"]).toEqual({ code: "bad_input" });
+  });
+
   it("metadata that is not a JSON object is read as empty, with a note, and diagnose still answers", async () => {
     const { out, text } = await tools.structured(getTrace, { trace_id: "odd-meta" });
     expect(out.spans.filter((s) => s.flags?.includes("metadata_not_object")).map((s) => s.span_id).sort()).toEqual(["c1", "c2", "root"]);
