@@ -457,15 +457,14 @@ export class FailureQueries {
     const successes = new Map<string, Map<string, number>>();
     const contrasts: ValueCountRows[] = members.map(() => ({ failures: new Map(), failureTotal: 0, successes, successTotal: 0 }));
     const slices = new Map<number, SliceCounts>();
+    const slice = (i: number) => slices.get(i) ?? { fromMs: 0, toMs: 0, read: 0, failed: 0, succeeded: 0, oldestMs: null };
     for (const r of rows) {
       if (r.side === "c") counts = { ...counts, total: Number(r.n), failed: Number(r.failed), succeeded: Number(r.succeeded) };
       else if (r.side === "q") {
-        const s = slices.get(Number(r.c)) ?? { fromMs: 0, toMs: 0, read: 0, failed: 0, succeeded: 0, oldestMs: null };
-        slices.set(Number(r.c), { ...s, fromMs: Date.parse(String(r.key)), toMs: Date.parse(String(r.value)), read: Number(r.n), failed: Number(r.failed), succeeded: Number(r.succeeded) });
-      } else if (r.side === "o") {
-        const s = slices.get(Number(r.c)) ?? { fromMs: 0, toMs: 0, read: 0, failed: 0, succeeded: 0, oldestMs: null };
-        slices.set(Number(r.c), { ...s, oldestMs: Date.parse(String(r.value)) });
-      } else if (r.side === "S") successTotal = Number(r.n);
+        const counted = { fromMs: Date.parse(String(r.key)), toMs: Date.parse(String(r.value)), read: Number(r.n), failed: Number(r.failed), succeeded: Number(r.succeeded) };
+        slices.set(Number(r.c), { ...slice(Number(r.c)), ...counted });
+      } else if (r.side === "o") slices.set(Number(r.c), { ...slice(Number(r.c)), oldestMs: Date.parse(String(r.value)) });
+      else if (r.side === "S") successTotal = Number(r.n);
       else if (r.side === "F") contrasts[Number(r.c)]!.failureTotal = Number(r.n);
       else if (r.side === "f") {
         const side = contrasts[Number(r.c)]!.failures;

@@ -10,14 +10,14 @@ import { learnProfile, type BaselineProfile } from "../analysis/baseline-profile
 import { compareExecution, DEFAULT_COMPARISON_THRESHOLDS } from "../analysis/comparison.js";
 import { comparisonReportSchema, comparisonSections, failingSpanRecords, renderComparison, retryRecords, type ComparisonReport } from "../analysis/comparison-report.js";
 import { failingSpansOf } from "../analysis/diagnosis.js";
-import { BASELINE_SAMPLE, MAX_SAMPLE, MIN_BASELINE_EXECUTIONS, MIN_SAMPLE } from "../analysis/defaults.js";
+import { MIN_BASELINE_EXECUTIONS } from "../analysis/defaults.js";
 import { formatLabel, isoTime } from "../analysis/format.js";
 import { executionSummary } from "../analysis/execution-summary.js";
 import { InputError, NotFoundError } from "../errors.js";
 import { chosenBaseline, executionBaseline } from "../investigation/execution-baseline.js";
 import { findExecution, requireOneId } from "../investigation/execution-lookup.js";
 import { WATERFALL_TOOL_META } from "../ui/waterfall-resource.js";
-import { defineTool, READ_ONLY } from "./tool-definition.js";
+import { defineTool, READ_ONLY, sampleInput } from "./tool-definition.js";
 
 export const compareExecutionsInput = z.object({
   trace_id: z.string().trim().min(1).max(200).optional().describe("The execution to compare, by trace id. Give this or job_id."),
@@ -29,13 +29,7 @@ export const compareExecutionsInput = z.object({
     .max(200)
     .optional()
     .describe("Compare with this one execution (a trace of the same root operation you know was healthy) instead of a sample of recent successful ones."),
-  sample: z
-    .number()
-    .int()
-    .min(MIN_SAMPLE)
-    .max(MAX_SAMPLE)
-    .default(BASELINE_SAMPLE)
-    .describe(`Successful executions of the same root operation to compare with, the most recent in the 24 h before (${MIN_SAMPLE}-${MAX_SAMPLE}).`),
+  sample: sampleInput("Successful executions of the same root operation to compare with, the most recent in the 24 h before"),
 });
 
 export type CompareExecutionsInput = z.infer<typeof compareExecutionsInput>;

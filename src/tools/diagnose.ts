@@ -12,7 +12,6 @@ import { diagnosisReportSchema, renderDiagnosis, type DiagnosisReport } from "..
 import { compareExecution } from "../analysis/comparison.js";
 import { divergenceRecord, durationRecord, failingSpanRecords, retryRecords, timeRecords } from "../analysis/comparison-report.js";
 import { valuesToCheck, type ChangeOnset } from "../analysis/change-onset.js";
-import { BASELINE_SAMPLE, MAX_SAMPLE, MIN_SAMPLE } from "../analysis/defaults.js";
 import { scalarText } from "../analysis/metadata-keys.js";
 import { isFailureStatus } from "../analysis/span.js";
 import type { SpanNode } from "../analysis/span-tree.js";
@@ -26,19 +25,13 @@ import { clusterOfExecution, sampledFailures, type ExecutionCluster } from "../i
 import { eventEvidence, eventOfJob, sentryNotConfigured } from "../investigation/sentry-evidence.js";
 import { BaselineQueries } from "../store/baseline-queries.js";
 import { ChangeQueries } from "../store/change-queries.js";
-import { defineTool, READ_ONLY_OPEN_WORLD } from "./tool-definition.js";
+import { defineTool, READ_ONLY_OPEN_WORLD, sampleInput } from "./tool-definition.js";
 
 export const diagnoseInput = z.object({
   job_id: z.string().trim().min(1).max(200).optional().describe("The failing job's id (metadata job_id), e.g. bias-detection-1761135900618."),
   trace_id: z.string().trim().min(1).max(200).optional().describe("The failing execution's trace id."),
   issue: z.string().trim().min(1).max(500).optional().describe("A Sentry issue (id, short id or URL): its recommended event's job is diagnosed."),
-  sample: z
-    .number()
-    .int()
-    .min(MIN_SAMPLE)
-    .max(MAX_SAMPLE)
-    .default(BASELINE_SAMPLE)
-    .describe(`Successful executions to learn the expected hops from (${MIN_SAMPLE}-${MAX_SAMPLE}).`),
+  sample: sampleInput("Successful executions to learn the expected hops from"),
 });
 export type DiagnoseInput = z.infer<typeof diagnoseInput>;
 

@@ -11,19 +11,16 @@ import { gapReportSchema, renderGapReport, type GapReport } from "../analysis/ga
 import { formatDataValue, isoTime, round } from "../analysis/format.js";
 import { parseWindow, type TimeWindow } from "../analysis/time-window.js";
 import {
-  BASELINE_SAMPLE,
   BASELINE_SPAN_LIMIT,
   EXPECTED_HOP_SHARE,
-  MAX_SAMPLE,
   MIN_BASELINE_EXECUTIONS,
   MIN_GAP_MS,
-  MIN_SAMPLE,
   SLOW_HANDOFF_MS,
 } from "../analysis/defaults.js";
 import { InputError } from "../errors.js";
 import { executionBaseline, loadExecutions, SPANS_PER_SAMPLED_TRACE } from "../investigation/execution-baseline.js";
 import { findExecution } from "../investigation/execution-lookup.js";
-import { defineTool, READ_ONLY, type ToolContext } from "./tool-definition.js";
+import { defineTool, READ_ONLY, sampleInput, type ToolContext } from "./tool-definition.js";
 
 export const findGapsInput = z.object({
   trace_id: z.string().trim().min(1).max(200).optional().describe("One execution by trace id. Omit trace_id and job_id for the aggregate view."),
@@ -39,13 +36,7 @@ export const findGapsInput = z.object({
     .max(3_600_000)
     .default(SLOW_HANDOFF_MS)
     .describe(`With no baseline for an edge, report hand-offs slower than this (default ${SLOW_HANDOFF_MS}). With one, slow means beyond 1.5× its p95.`),
-  sample: z
-    .number()
-    .int()
-    .min(MIN_SAMPLE)
-    .max(MAX_SAMPLE)
-    .default(BASELINE_SAMPLE)
-    .describe(`Executions to learn from: recent successful ones for a single execution's baseline, recent ones of any outcome for the aggregate (${MIN_SAMPLE}-${MAX_SAMPLE}).`),
+  sample: sampleInput("Executions to learn from: recent successful ones for a single execution's baseline, recent ones of any outcome for the aggregate"),
 });
 
 export type FindGapsInput = z.infer<typeof findGapsInput>;

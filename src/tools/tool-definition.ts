@@ -4,7 +4,8 @@
 // budget — and return the structured answer; `render` writes it for a model (again, from a cut copy,
 // when the answer must shrink to fit). Failures are thrown as typed errors (errors.ts).
 
-import type { z } from "zod";
+import { z } from "zod";
+import { BASELINE_SAMPLE, MAX_SAMPLE, MIN_SAMPLE } from "../analysis/defaults.js";
 import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { SentryIssues } from "../sentry/sentry-client.js";
 import type { SpanTable } from "../store/span-table.js";
@@ -63,3 +64,7 @@ export function defineTool<I extends ObjectSchema, O extends ObjectSchema>(defin
 export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, idempotentHint: true, destructiveHint: false, openWorldHint: false };
 /** Reads Sentry as well, which is outside this server. */
 export const READ_ONLY_OPEN_WORLD: ToolAnnotations = { ...READ_ONLY, openWorldHint: true };
+
+/** The `sample` input of the tools that learn from recent executions, with what it means for that tool. */
+export const sampleInput = (meaning: string) =>
+  z.number().int().min(MIN_SAMPLE).max(MAX_SAMPLE).default(BASELINE_SAMPLE).describe(`${meaning} (${MIN_SAMPLE}-${MAX_SAMPLE}).`);
