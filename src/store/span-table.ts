@@ -110,8 +110,19 @@ const RECENT_GUARD_MS = 12 * HOUR_MS;
 /** Spans stamped up to this far in the future (clock skew) are still found by the recent search. */
 const FUTURE_SKEW_MS = HOUR_MS;
 
+/** What executionOnce()'s statement text depends on. */
+interface ExecutionShape {
+  first: "trace_id" | "job_id";
+  recent: boolean;
+  noTrace: boolean;
+  only: "trace_id" | "job_id" | null;
+  linked: boolean;
+}
+
 export class SpanTable implements SpanReader {
   private columns: Promise<SpanSql> | null = null;
+  /** executionOnce()'s statement per shape (a handful at most). */
+  private readonly executionTexts = new Map<string, string>();
 
   constructor(
     private readonly db: ReadOnlyDatabase,
@@ -183,70 +194,21 @@ export class SpanTable implements SpanReader {
    */
   private async executionOnce(t: SpanSql, q: ExecutionQuery, recent: TimeRange | null, only?: "trace_id" | "job_id"): Promise<ExecutionRows> {
     const keys = this.correlationKeys;
-    const params: unknown[] = [q.id, q.limit + 1, q.maxTraces + 1];
-    // Recent partitions only: constants, so pruning happens when the statement is planned.
-    const since = recent === null ? null : `$${params.push(new Date(recent.fromMs).toISOString())}::timestamptz`;
-    const until = recent === null ? null : `$${params.push(new Date(recent.toMs).toISOString())}::timestamptz`;
-    const bound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
     const uuid = t.isUuid("trace_id");
     // A uuid column never holds an id that is not uuid-shaped: the trace part is then empty.
-    const asTrace = (uuid && !looksLikeUuid(q.id)) || only === "job_id" ? "FALSE" : `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
-    // A constant FALSE leaves a part out of the plan entirely (no partition of it is planned).
-    const jobOff = only === "trace_id" ? "FALSE AND " : "";
-    const order = `${t.startedAt}, ${t.spanId}`;
-    const cols = "trace_id, span_id, parent_span_id, service, operation, start_ms, end_ms, duration_ms, status, error_message, metadata";
-    const traceGate = q.first === "job_id" ? " AND NOT EXISTS (SELECT 1 FROM jt)" : "";
-    const jobGate = q.first === "trace_id" ? " AND NOT EXISTS (SELECT 1 FROM tr)" : "";
-    const traceCte = `tr AS (SELECT ${t.select}${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}, row_number() OVER (ORDER BY ${order}) AS ord
-                FROM ${t.from} WHERE ${asTrace}${bound}${traceGate} ORDER BY ${order} LIMIT $2)`;
-    const jobCtes = [
-      ...keys.map(
-        (k, i) => `j${i} AS (SELECT ${i} AS k, ${t.traceId} AS trace_id, max(${t.startedAt}) AS last FROM ${t.from}
-                WHERE ${jobOff}${t.field(k)} = $1::text${bound}${jobGate} GROUP BY ${t.traceId} ORDER BY last DESC LIMIT $3)`,
-      ),
-      `jt AS (${keys.map((_, i) => `SELECT * FROM j${i}`).join(" UNION ALL ")})`,
-      `jk AS (SELECT min(k) AS k FROM jt)`,
-      `js AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
-                WHERE ${jobOff}EXISTS (SELECT 1 FROM jt) AND ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
-                ORDER BY ${order} LIMIT $2)`,
-    ];
-    // A CTE sees only those before it: the kind tried second comes second.
-    const ctes = q.first === "trace_id" ? [traceCte, ...jobCtes] : [...jobCtes, traceCte];
-    const parts = [`SELECT 't' AS part, ord, ${cols}, NULL::int AS job_key, NULL::bigint AS job_traces FROM tr`, `SELECT 'j', ord, ${cols}, NULL, NULL FROM js`];
-    // An id a uuid column cannot hold matched no trace, so it has no linked hops either.
-    if (q.linked && asTrace !== "FALSE") {
-      const own = `${t.traceId} <> $1::${uuid ? "uuid" : "text"}`;
-      const margin = `$${params.push(q.linkMarginMs)}::float8`;
-      // Partitioned: the linked traces' spans are read within a day of the window, so the other partitions are pruned.
-      // With a recent bound, a constant one too (the trace starts after it), so pruning happens at plan time.
-      // A trace found in the recent partitions started after the bound (RECENT_GUARD_MS), and so did its hops.
-      const planBound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
-      // Every partition otherwise (the widened search): pruned at run time to a day around the trace.
-      const linkedBound = !t.partitioned
-        ? ""
-        : since === null
-          ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
-          : planBound;
-      const limit = `$${params.push(q.limit)}::int`;
-      ctes.push(
-        // Bounds in whole milliseconds, as the linked window always was (Date truncates).
-        `b AS (SELECT to_timestamp(trunc(min(start_ms) - ${margin}) / 1000.0) AS lo,
-                      to_timestamp(trunc(max(coalesce(end_ms, start_ms + duration_ms, start_ms)) + ${margin}) / 1000.0) AS hi, count(*) AS n FROM tr)`,
-        ...keys.flatMap((k, i) => [
-          `v${i} AS (SELECT k${i} AS v FROM tr WHERE k${i} IS NOT NULL AND k${i} <> '' GROUP BY k${i} ORDER BY min(ord) LIMIT 5)`,
-          `l${i} AS (SELECT ${t.traceId} AS trace_id FROM ${t.from}
-                WHERE (SELECT n FROM b) <= ${limit} AND ${t.field(k)} = ANY(ARRAY(SELECT v FROM v${i}))
-                  AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)${planBound}
-                GROUP BY ${t.traceId} ORDER BY max(${t.startedAt}) DESC LIMIT (SELECT count(*) FROM v${i}) * 10)`,
-        ]),
-        `ls AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
-                WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM (${keys.map((_, i) => `SELECT trace_id FROM l${i}`).join(" UNION ")}) l WHERE ${own.replace(t.traceId, "trace_id")}))${linkedBound}
-                ORDER BY ${order} LIMIT greatest(1, ${limit} - (SELECT n FROM b)) + 1)`,
-      );
-      parts.push(`SELECT 'l', ord, ${cols}, NULL, NULL FROM ls`);
+    const noTrace = (uuid && !looksLikeUuid(q.id)) || only === "job_id";
+    const shape: ExecutionShape = { first: q.first, recent: recent !== null, noTrace, only: only ?? null, linked: q.linked && !noTrace };
+    const params: unknown[] = [q.id, q.limit + 1, q.maxTraces + 1];
+    if (recent !== null) params.push(new Date(recent.fromMs).toISOString(), new Date(recent.toMs).toISOString());
+    if (shape.linked) params.push(q.linkMarginMs, q.limit);
+    // The text depends only on the shape: built once per shape, so the statement's name and checks are too.
+    const key = `${shape.first}|${shape.recent}|${shape.noTrace}|${shape.only}|${shape.linked}`;
+    let text = this.executionTexts.get(key);
+    if (text === undefined) {
+      text = this.executionText(t, shape);
+      this.executionTexts.set(key, text);
     }
-    parts.push(`SELECT 'm', 0, ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (SELECT count(*) FROM jt WHERE jt.k = jk.k) FROM jk`);
-    const rows = await this.db.query(`WITH ${ctes.join(",\n")}\n${parts.join("\nUNION ALL ")}\nORDER BY part, ord`, params);
+    const rows = await this.db.query(text, params);
 
     const of = (part: string) => rows.filter((r) => r.part === part);
     const meta = of("m")[0];
@@ -283,6 +245,74 @@ export class SpanTable implements SpanReader {
     if (only === "job_id") return jobKey !== null ? asJob() : none;
     if (q.first === "trace_id") return traceRows.length ? asTraceRows() : jobKey !== null ? asJob() : none;
     return jobKey !== null ? asJob() : traceRows.length ? asTraceRows() : none;
+  }
+
+  /** The statement of executionOnce() for one shape; parameters $1 id, $2 span limit, $3 trace limit, then the recent bounds, then the link margin and limit. */
+  private executionText(t: SpanSql, shape: ExecutionShape): string {
+    const keys = this.correlationKeys;
+    let next = 4;
+    // Recent partitions only: constants, so pruning happens when the statement is planned.
+    const since = shape.recent ? `$${next++}::timestamptz` : null;
+    const until = shape.recent ? `$${next++}::timestamptz` : null;
+    const bound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
+    const uuid = t.isUuid("trace_id");
+    const asTrace = shape.noTrace ? "FALSE" : `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
+    // A constant FALSE leaves a part out of the plan entirely (no partition of it is planned).
+    const jobOff = shape.only === "trace_id" ? "FALSE AND " : "";
+    const order = `${t.startedAt}, ${t.spanId}`;
+    const cols = "trace_id, span_id, parent_span_id, service, operation, start_ms, end_ms, duration_ms, status, error_message, metadata";
+    const traceGate = shape.first === "job_id" ? " AND NOT EXISTS (SELECT 1 FROM jt)" : "";
+    const jobGate = shape.first === "trace_id" ? " AND NOT EXISTS (SELECT 1 FROM tr)" : "";
+    const traceCte = `tr AS (SELECT ${t.select}${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}, row_number() OVER (ORDER BY ${order}) AS ord
+                FROM ${t.from} WHERE ${asTrace}${bound}${traceGate} ORDER BY ${order} LIMIT $2)`;
+    const jobCtes = [
+      ...keys.map(
+        (k, i) => `j${i} AS (SELECT ${i} AS k, ${t.traceId} AS trace_id, max(${t.startedAt}) AS last FROM ${t.from}
+                WHERE ${jobOff}${t.field(k)} = $1::text${bound}${jobGate} GROUP BY ${t.traceId} ORDER BY last DESC LIMIT $3)`,
+      ),
+      `jt AS (${keys.map((_, i) => `SELECT * FROM j${i}`).join(" UNION ALL ")})`,
+      `jk AS (SELECT min(k) AS k FROM jt)`,
+      `js AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
+                WHERE ${jobOff}EXISTS (SELECT 1 FROM jt) AND ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
+                ORDER BY ${order} LIMIT $2)`,
+    ];
+    // A CTE sees only those before it: the kind tried second comes second.
+    const ctes = shape.first === "trace_id" ? [traceCte, ...jobCtes] : [...jobCtes, traceCte];
+    const parts = [`SELECT 't' AS part, ord, ${cols}, NULL::int AS job_key, NULL::bigint AS job_traces FROM tr`, `SELECT 'j', ord, ${cols}, NULL, NULL FROM js`];
+    // An id a uuid column cannot hold matched no trace, so it has no linked hops either.
+    if (shape.linked) {
+      const own = `${t.traceId} <> $1::${uuid ? "uuid" : "text"}`;
+      const margin = `$${next++}::float8`;
+      // Partitioned: the linked traces' spans are read within a day of the window, so the other partitions are pruned.
+      // With a recent bound, a constant one too (the trace starts after it), so pruning happens at plan time.
+      // A trace found in the recent partitions started after the bound (RECENT_GUARD_MS), and so did its hops.
+      const planBound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
+      // Every partition otherwise (the widened search): pruned at run time to a day around the trace.
+      const linkedBound = !t.partitioned
+        ? ""
+        : since === null
+          ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
+          : planBound;
+      const limit = `$${next++}::int`;
+      ctes.push(
+        // Bounds in whole milliseconds, as the linked window always was (Date truncates).
+        `b AS (SELECT to_timestamp(trunc(min(start_ms) - ${margin}) / 1000.0) AS lo,
+                      to_timestamp(trunc(max(coalesce(end_ms, start_ms + duration_ms, start_ms)) + ${margin}) / 1000.0) AS hi, count(*) AS n FROM tr)`,
+        ...keys.flatMap((k, i) => [
+          `v${i} AS (SELECT k${i} AS v FROM tr WHERE k${i} IS NOT NULL AND k${i} <> '' GROUP BY k${i} ORDER BY min(ord) LIMIT 5)`,
+          `l${i} AS (SELECT ${t.traceId} AS trace_id FROM ${t.from}
+                WHERE (SELECT n FROM b) <= ${limit} AND ${t.field(k)} = ANY(ARRAY(SELECT v FROM v${i}))
+                  AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)${planBound}
+                GROUP BY ${t.traceId} ORDER BY max(${t.startedAt}) DESC LIMIT (SELECT count(*) FROM v${i}) * 10)`,
+        ]),
+        `ls AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
+                WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM (${keys.map((_, i) => `SELECT trace_id FROM l${i}`).join(" UNION ")}) l WHERE ${own.replace(t.traceId, "trace_id")}))${linkedBound}
+                ORDER BY ${order} LIMIT greatest(1, ${limit} - (SELECT n FROM b)) + 1)`,
+      );
+      parts.push(`SELECT 'l', ord, ${cols}, NULL, NULL FROM ls`);
+    }
+    parts.push(`SELECT 'm', 0, ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (SELECT count(*) FROM jt WHERE jt.k = jk.k) FROM jk`);
+    return `WITH ${ctes.join(",\n")}\n${parts.join("\nUNION ALL ")}\nORDER BY part, ord`;
   }
 
   async spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean }> {

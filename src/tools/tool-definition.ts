@@ -33,7 +33,11 @@ export interface ToolContext {
   now(): number;
   /** Aborted when the client cancels the call, goes away, or the call's deadline passes. */
   signal: AbortSignal;
-  /** Whether a structured answer and its rendering fit the answer budget as they are. */
+  /**
+   * Whether a structured answer and its rendering fit the answer budget (long data values counted as the
+   * generic cut would shorten them). An answer found to fit as it is and then returned unchanged, the
+   * same object, is sent with the text drawn here.
+   */
   fits(structured: object): boolean;
 }
 

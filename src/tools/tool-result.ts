@@ -90,10 +90,17 @@ export async function runTool(
       call.progress.last = what;
     },
   };
+  // The answer fits() last found to fit as it is, with its text: returned as it is, not drawn again.
+  let fitted: { structured: object; text: string } | null = null;
   const ctx: ToolContext = {
     ...base,
     signal: controller.signal,
     fits: (structured) => {
+      const text = tool.render(structured as Record<string, unknown>, input, ctx);
+      if (answerBytes(structured, text) <= limits.maxAnswerBytes) {
+        fitted = { structured, text };
+        return true;
+      }
       // Long data values are shortened by the generic cut anyway: judge the answer as it would be then.
       const capped = capStrings(structured, 1000, { cut: 0 }) as Record<string, unknown>;
       return answerBytes(capped, tool.render(capped, input, ctx)) <= limits.maxAnswerBytes;
@@ -104,9 +111,13 @@ export async function runTool(
     const structured = (await runInScope(scope, () => tool.handler(ctx, input))) as Record<string, unknown>;
     // An answer that came back after the client gave up or the deadline passed is not sent as if in time.
     if (controller.signal.aborted) throw stoppedError(scope);
-    const fitted = fitAnswer(structured, (s) => tool.render(s, input, ctx), limits.maxAnswerBytes, { keepTail: tool.keepTail ?? [] });
-    logDebug(`${tool.name}: answered in ${Date.now() - startedMs} ms${fitted.cut ? `, cut to fit ${limits.maxAnswerBytes} bytes` : ""}`);
-    return { content: [{ type: "text", text: fitted.text }], structuredContent: fitted.structured };
+    const known = fitted as { structured: object; text: string } | null;
+    const answer =
+      known?.structured === structured
+        ? { structured, text: known.text, cut: null }
+        : fitAnswer(structured, (s) => tool.render(s, input, ctx), limits.maxAnswerBytes, { keepTail: tool.keepTail ?? [] });
+    logDebug(`${tool.name}: answered in ${Date.now() - startedMs} ms${answer.cut ? `, cut to fit ${limits.maxAnswerBytes} bytes` : ""}`);
+    return { content: [{ type: "text", text: answer.text }], structuredContent: answer.structured };
   } catch (err) {
     const result = resultOfError(controller.signal.aborted && !(err instanceof TraceDoctorError) ? stoppedError(scope) : err, tool.name);
     logDebug(`${tool.name}: ${String((result._meta?.[ERROR_META_KEY] as { code?: string } | undefined)?.code)} after ${Date.now() - startedMs} ms`);
