@@ -3,7 +3,6 @@
 
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
 import { IMMEDIATE_MS, UNFINISHED_AFTER_MS } from "./analysis/defaults.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_SENTRY_MAX_BYTES } from "./limits.js";
 import { parseColumnMapping, splitTableName, validateCorrelationKey, type ColumnMapping } from "./store/span-columns.js";
@@ -48,20 +47,21 @@ export interface SentryConfig {
   missing: string[];
 }
 
-/** A whole-number setting from 1 to max; unset or blank means the default. */
-export const positiveInt = (name: string, fallback: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > max) {
-        ctx.addIssue({ code: "custom", message: `${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+/**
+ * A whole-number setting from 1 to max; unset or blank means the default. A bad value is added to
+ * `problems` (all are reported at once) and the default stands in for it. Plain code, not zod: the
+ * settings are read before a stdio server's first answer, and zod is not loaded for that.
+ */
+export function positiveIntSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number, problems: string[]): number {
+  const v = env[name];
+  if (v === undefined || v.trim() === "") return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    problems.push(`${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+  return n;
+}
 
 export function defaultDemoDir(env: NodeJS.ProcessEnv = process.env): string {
   const cache = env.XDG_CACHE_HOME?.trim() || join(homedir(), ".cache");
@@ -78,32 +78,32 @@ function setting(name: string, check: () => unknown): void {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const schema = z.object({
-    DATABASE_URL: z.string().optional(),
-    TRACE_DOCTOR_TABLE: z.string().optional(),
-    TRACE_DOCTOR_STATEMENT_TIMEOUT_MS: positiveInt("TRACE_DOCTOR_STATEMENT_TIMEOUT_MS", 5000, 600_000),
-    TRACE_DOCTOR_CORRELATION_KEYS: z.string().optional(),
-    TRACE_DOCTOR_DEMO_DIR: z.string().optional(),
-    TRACE_DOCTOR_MAX_TRACE_SPANS: positiveInt("TRACE_DOCTOR_MAX_TRACE_SPANS", 20_000, 1_000_000),
-    TRACE_DOCTOR_POOL_MAX: positiveInt("TRACE_DOCTOR_POOL_MAX", 4, 100),
-    TRACE_DOCTOR_REQUEST_TIMEOUT_MS: positiveInt("TRACE_DOCTOR_REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT_MS, 3_600_000),
-    TRACE_DOCTOR_MAX_ANSWER_BYTES: positiveInt("TRACE_DOCTOR_MAX_ANSWER_BYTES", DEFAULT_MAX_ANSWER_BYTES, 50_000_000),
-    TRACE_DOCTOR_SENTRY_MAX_BYTES: positiveInt("TRACE_DOCTOR_SENTRY_MAX_BYTES", DEFAULT_SENTRY_MAX_BYTES, 200_000_000),
-    TRACE_DOCTOR_IMMEDIATE_MS: positiveInt("TRACE_DOCTOR_IMMEDIATE_MS", IMMEDIATE_MS, 60_000),
-    TRACE_DOCTOR_UNFINISHED_AFTER_MS: positiveInt("TRACE_DOCTOR_UNFINISHED_AFTER_MS", UNFINISHED_AFTER_MS, 7 * 86_400_000),
-    TRACE_DOCTOR_COLUMNS: z.string().optional(),
-    SENTRY_AUTH_TOKEN: z.string().optional(),
-    SENTRY_ACCESS_TOKEN: z.string().optional(),
-    SENTRY_ORG: z.string().optional(),
-    SENTRY_PROJECT: z.string().optional(),
-    SENTRY_URL: z.string().optional(),
-    SENTRY_TIMEOUT_MS: positiveInt("SENTRY_TIMEOUT_MS", 10_000, 120_000),
-    TRACE_DOCTOR_SENTRY_TAG_KEYS: z.string().optional(),
-    TRACE_DOCTOR_SENTRY_DSN: z.string().optional(),
-  });
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) throw new Error(`Invalid settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
-  const e = parsed.data;
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, max: number) => positiveIntSetting(env, name, fallback, max, problems);
+  const e = {
+    DATABASE_URL: env.DATABASE_URL,
+    TRACE_DOCTOR_TABLE: env.TRACE_DOCTOR_TABLE,
+    TRACE_DOCTOR_STATEMENT_TIMEOUT_MS: int("TRACE_DOCTOR_STATEMENT_TIMEOUT_MS", 5000, 600_000),
+    TRACE_DOCTOR_CORRELATION_KEYS: env.TRACE_DOCTOR_CORRELATION_KEYS,
+    TRACE_DOCTOR_DEMO_DIR: env.TRACE_DOCTOR_DEMO_DIR,
+    TRACE_DOCTOR_MAX_TRACE_SPANS: int("TRACE_DOCTOR_MAX_TRACE_SPANS", 20_000, 1_000_000),
+    TRACE_DOCTOR_POOL_MAX: int("TRACE_DOCTOR_POOL_MAX", 4, 100),
+    TRACE_DOCTOR_REQUEST_TIMEOUT_MS: int("TRACE_DOCTOR_REQUEST_TIMEOUT_MS", DEFAULT_REQUEST_TIMEOUT_MS, 3_600_000),
+    TRACE_DOCTOR_MAX_ANSWER_BYTES: int("TRACE_DOCTOR_MAX_ANSWER_BYTES", DEFAULT_MAX_ANSWER_BYTES, 50_000_000),
+    TRACE_DOCTOR_SENTRY_MAX_BYTES: int("TRACE_DOCTOR_SENTRY_MAX_BYTES", DEFAULT_SENTRY_MAX_BYTES, 200_000_000),
+    TRACE_DOCTOR_IMMEDIATE_MS: int("TRACE_DOCTOR_IMMEDIATE_MS", IMMEDIATE_MS, 60_000),
+    TRACE_DOCTOR_UNFINISHED_AFTER_MS: int("TRACE_DOCTOR_UNFINISHED_AFTER_MS", UNFINISHED_AFTER_MS, 7 * 86_400_000),
+    TRACE_DOCTOR_COLUMNS: env.TRACE_DOCTOR_COLUMNS,
+    SENTRY_AUTH_TOKEN: env.SENTRY_AUTH_TOKEN,
+    SENTRY_ACCESS_TOKEN: env.SENTRY_ACCESS_TOKEN,
+    SENTRY_ORG: env.SENTRY_ORG,
+    SENTRY_PROJECT: env.SENTRY_PROJECT,
+    SENTRY_URL: env.SENTRY_URL,
+    SENTRY_TIMEOUT_MS: int("SENTRY_TIMEOUT_MS", 10_000, 120_000),
+    TRACE_DOCTOR_SENTRY_TAG_KEYS: env.TRACE_DOCTOR_SENTRY_TAG_KEYS,
+    TRACE_DOCTOR_SENTRY_DSN: env.TRACE_DOCTOR_SENTRY_DSN,
+  };
+  if (problems.length) throw new Error(`Invalid settings: ${problems.join("; ")}`);
 
   const table = e.TRACE_DOCTOR_TABLE?.trim() || "trace_spans";
   setting("TRACE_DOCTOR_TABLE", () => splitTableName(table));

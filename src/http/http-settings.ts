@@ -2,7 +2,7 @@
 // value stops the server at start-up with a message naming the variable.
 
 import { z } from "zod";
-import { positiveInt } from "../config.js";
+import { positiveIntSetting } from "../config.js";
 import type { HttpAuthConfig } from "./auth.js";
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "./http-server.js";
 import { normalizeOrigin } from "./origin-policy.js";
@@ -27,15 +27,20 @@ export function readHttpSettings(env: NodeJS.ProcessEnv = process.env): HttpSett
     TRACE_DOCTOR_OAUTH_SCOPES: text,
     TRACE_DOCTOR_HTTP_ALLOWED_ORIGINS: text,
     TRACE_DOCTOR_HTTP_PUBLIC_URL: text,
-    TRACE_DOCTOR_HTTP_MAX_BODY_BYTES: positiveInt("TRACE_DOCTOR_HTTP_MAX_BODY_BYTES", DEFAULT_HTTP_LIMITS.maxBodyBytes, 64 << 20),
-    TRACE_DOCTOR_HTTP_MAX_SESSIONS: positiveInt("TRACE_DOCTOR_HTTP_MAX_SESSIONS", DEFAULT_HTTP_LIMITS.maxSessions, 10_000),
-    TRACE_DOCTOR_HTTP_MAX_SESSIONS_PER_CLIENT: positiveInt("TRACE_DOCTOR_HTTP_MAX_SESSIONS_PER_CLIENT", DEFAULT_HTTP_LIMITS.maxSessionsPerClient, 10_000),
-    TRACE_DOCTOR_HTTP_SESSION_IDLE_MS: positiveInt("TRACE_DOCTOR_HTTP_SESSION_IDLE_MS", DEFAULT_HTTP_LIMITS.sessionIdleMs, 7 * 86_400_000),
-    TRACE_DOCTOR_HTTP_DRAIN_MS: positiveInt("TRACE_DOCTOR_HTTP_DRAIN_MS", DEFAULT_HTTP_LIMITS.drainTimeoutMs, 600_000),
   });
+  const problems: string[] = [];
+  const int = (name: string, fallback: number, max: number) => positiveIntSetting(env, name, fallback, max, problems);
+  const ints = {
+    TRACE_DOCTOR_HTTP_MAX_BODY_BYTES: int("TRACE_DOCTOR_HTTP_MAX_BODY_BYTES", DEFAULT_HTTP_LIMITS.maxBodyBytes, 64 << 20),
+    TRACE_DOCTOR_HTTP_MAX_SESSIONS: int("TRACE_DOCTOR_HTTP_MAX_SESSIONS", DEFAULT_HTTP_LIMITS.maxSessions, 10_000),
+    TRACE_DOCTOR_HTTP_MAX_SESSIONS_PER_CLIENT: int("TRACE_DOCTOR_HTTP_MAX_SESSIONS_PER_CLIENT", DEFAULT_HTTP_LIMITS.maxSessionsPerClient, 10_000),
+    TRACE_DOCTOR_HTTP_SESSION_IDLE_MS: int("TRACE_DOCTOR_HTTP_SESSION_IDLE_MS", DEFAULT_HTTP_LIMITS.sessionIdleMs, 7 * 86_400_000),
+    TRACE_DOCTOR_HTTP_DRAIN_MS: int("TRACE_DOCTOR_HTTP_DRAIN_MS", DEFAULT_HTTP_LIMITS.drainTimeoutMs, 600_000),
+  };
   const parsed = schema.safeParse(env);
-  if (!parsed.success) throw new Error(`Invalid settings: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
-  const e = parsed.data;
+  if (!parsed.success) problems.push(...parsed.error.issues.map((i) => i.message));
+  if (problems.length || !parsed.success) throw new Error(`Invalid settings: ${problems.join("; ")}`);
+  const e = { ...parsed.data, ...ints };
 
   let auth: HttpAuthConfig = { kind: "none" };
   const oauth = e.TRACE_DOCTOR_OAUTH_ISSUER || e.TRACE_DOCTOR_OAUTH_AUDIENCE;
