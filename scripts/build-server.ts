@@ -13,7 +13,7 @@ import { readFile, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 import { compilePrompts } from "../src/prompts/prompt-library.js";
-import { servedToolList } from "../src/tool-list.js";
+import { servedInitialize, servedToolList } from "../src/tool-list.js";
 
 const ROOT = new URL("../", import.meta.url);
 const path = (p: string) => fileURLToPath(new URL(p, ROOT));
@@ -81,8 +81,12 @@ export async function buildServer(): Promise<Metafile> {
     plugins: [pgNodeOnly, sdkServerLazyAjv],
     // prompts/ as the build parsed and checked it (a malformed file fails the build): the server takes a
     // file from here while it still reads the same, and parses only one edited since.
-    // And tools/list as the SDK answers it for these tools (src/tool-list.ts): served as is.
-    define: { __TRACE_DOCTOR_PROMPTS__: JSON.stringify(JSON.stringify(compilePrompts())), __TRACE_DOCTOR_TOOL_LIST__: JSON.stringify(JSON.stringify(await servedToolList())) },
+    // And tools/list and initialize as the SDK answers them for these tools (src/tool-list.ts): served as is.
+    define: {
+      __TRACE_DOCTOR_PROMPTS__: JSON.stringify(JSON.stringify(compilePrompts())),
+      __TRACE_DOCTOR_TOOL_LIST__: JSON.stringify(JSON.stringify(await servedToolList())),
+      __TRACE_DOCTOR_INITIALIZE__: JSON.stringify(JSON.stringify(await servedInitialize())),
+    },
   });
   // Modules with paths of their own: the demo session (`npm run demo` runs it; it spawns dist/index.js),
   // the Sentry stand-in and the view's resource module. Built apart so they add no split points to the

@@ -1,15 +1,31 @@
-// tools/list as the SDK answers it for this server's tools, raw as it goes over the wire. The build
-// puts it in the bundle, so that the built server answers tools/list without converting every
-// tool's zod schemas to JSON Schema first (server.ts); tests compare the built server's answer with
-// this one.
+// What the built server answers without its SDK: tools/list as the SDK answers it for this server's
+// tools, with the output schemas as listed (tools/listed-schema.ts), and the parts of the initialize
+// answer that never change (capabilities, server info, the protocol versions the SDK speaks). The
+// build puts both in the bundle: the server answers tools/list without converting every tool's zod
+// schemas to JSON Schema (server.ts), and a stdio server answers initialize and tools/list before the
+// SDK has loaded (cli/stdio-front.ts). Tests compare the built server's answers with these.
 
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { BuiltInitialize } from "./built-answers.js";
 import { createServer } from "./server.js";
 import { SpanTable } from "./store/span-table.js";
+import { listedTools } from "./tools/listed-schema.js";
 
-/** The `result` of tools/list, from a server on a table that is never read (listing reads nothing). */
+/** The `result` of tools/list as the built server answers it: the SDK's, with the output schemas as listed. */
 export async function servedToolList(): Promise<unknown> {
+  return listedTools((await sdkAnswers()).toolList as { tools: Array<{ outputSchema?: Record<string, unknown> }> });
+}
+
+/** What the built server answers to initialize, less the instructions (they depend on the settings). */
+export async function servedInitialize(): Promise<BuiltInitialize> {
+  const { initialize } = await sdkAnswers();
+  const { capabilities, serverInfo } = initialize as Pick<BuiltInitialize, "capabilities" | "serverInfo">;
+  return { capabilities, serverInfo, protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS], latestProtocolVersion: LATEST_PROTOCOL_VERSION };
+}
+
+/** The SDK's answers to initialize and tools/list, from a server on a table that is never read (neither reads it). */
+export async function sdkAnswers(): Promise<{ initialize: unknown; toolList: unknown }> {
   const unread = { label: "no database", query: () => Promise.reject(new Error("not read")), close: async () => {} };
   const server = createServer(
     {
@@ -35,9 +51,9 @@ export async function servedToolList(): Promise<unknown> {
     if (!answer?.result) throw new Error(`no answer to ${method}: ${JSON.stringify(answer)}`);
     return answer.result;
   };
-  await ask(1, "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "build", version: "1" } });
+  const initialize = await ask(1, "initialize", { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: "build", version: "1" } });
   await client.send({ jsonrpc: "2.0", method: "notifications/initialized" });
-  const list = await ask(2, "tools/list");
+  const toolList = await ask(2, "tools/list");
   await server.close();
-  return list;
+  return { initialize, toolList };
 }
