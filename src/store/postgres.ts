@@ -24,16 +24,29 @@ export const APPLICATION_NAME = "trace-doctor";
 /** Memory a sort or hash may use per statement before spilling to disk. */
 const WORK_MEM = "32MB";
 
+/** Texts run once so far: named (prepared) only when they come again. */
+const seenOnce = new Set<string>();
 const names = new Map<string, string>();
-/** A stable name per statement text, for pg's per-connection prepared statements. */
-function statementName(text: string): string {
+/**
+ * A stable name for a statement text that recurs, for pg's per-connection prepared statements; none
+ * for a text seen for the first time. Statements that inline a time window (so that Postgres prunes
+ * partitions when it plans them) are new texts on every call: named, each would stay prepared on its
+ * connection for as long as the connection lives.
+ */
+function statementName(text: string): string | undefined {
   let name = names.get(text);
-  if (!name) {
-    name = `td_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
-    // The texts are the code's own shapes, but filters make variants: keep the map bounded.
-    if (names.size > 2000) names.clear();
-    names.set(text, name);
+  if (name) return name;
+  if (!seenOnce.has(text)) {
+    if (seenOnce.size >= 2000) seenOnce.clear();
+    seenOnce.add(text);
+    return undefined;
   }
+  seenOnce.delete(text);
+  name = `td_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+  // The texts are the code's own shapes, but filters make variants: keep the map bounded (a text named
+  // again gets the same name, which its connections may hold already).
+  if (names.size >= 2000) names.clear();
+  names.set(text, name);
   return name;
 }
 
@@ -85,7 +98,10 @@ export class PostgresDatabase implements ReadOnlyDatabase {
       try {
         if (scope?.signal.aborted) throw stoppedError(scope);
         // Named statements are parsed once per connection and may keep a plan: the same shapes recur.
-        const run = (text: string, values: unknown[] = []) => client.query({ text, values, name: statementName(text), queryMode: "extended" } as pg.QueryConfig);
+        const run = (text: string, values: unknown[] = []) => {
+          const name = statementName(text);
+          return client.query({ text, values, ...(name ? { name } : {}), queryMode: "extended" } as pg.QueryConfig);
+        };
         const result = await run(sql, [...params]);
         scope?.step("database");
         return result.rows as T[];

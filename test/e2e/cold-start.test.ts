@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { servedToolList } from "../../src/tool-list.js";
+import { servedInitialize, servedToolList } from "../../src/tool-list.js";
 import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
 
 const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
@@ -89,6 +89,11 @@ describe.runIf(ready)("the built server's cold start", () => {
     expect(served.tools.map((t) => t.name)).toEqual(["diagnose", "get_trace", "list_failed_spans", "find_gaps", "compare_executions", "sentry_issue_context"]);
     expect(served.tools.every((t) => t.outputSchema)).toBe(true);
     expect(served).toEqual(await servedToolList());
+    // initialize, answered before the SDK loaded, with the SDK's capabilities and server info.
+    const init = (answers[0] as { result: Record<string, unknown> }).result;
+    const recorded = await servedInitialize();
+    expect(init).toMatchObject({ protocolVersion: "2025-06-18", capabilities: recorded.capabilities, serverInfo: recorded.serverInfo });
+    expect(String(init.instructions)).toContain("Spans come from Postgres at");
   });
 
   it("loads Mustache on the first prompts/get, and still not the YAML parser", async () => {
