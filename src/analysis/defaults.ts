@@ -50,3 +50,6 @@ export const OUTCOME_SAMPLE = 1000;
 export const MAX_TRACES_PER_JOB = 20;
 /** Hops linked by a correlation key are pulled in when they start within this margin of the trace. */
 export const LINK_MARGIN_MS = 60_000;
+
+/** An empty list_failed_spans answer counts the window's spans, and its failing ones, up to this many each. */
+export const WINDOW_SUMMARY_CAP = 10_000;

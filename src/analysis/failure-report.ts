@@ -3,6 +3,7 @@
 // of failing spans, then what was cut.
 
 import { z } from "zod";
+import { WINDOW_SUMMARY_CAP } from "./defaults.js";
 import { formatDataValue, formatHop, formatMs, quoteData } from "./format.js";
 
 const distinguishing = z.object({
@@ -76,7 +77,15 @@ export const failureReportSchema = z.object({
   next_cursor: z.string().optional(),
   page: z.enum(["first", "next"]),
   empty: z
-    .object({ window_spans: z.number(), window_failures: z.number(), services_in_window: z.array(z.string()), suggestions: z.array(z.string()) })
+    .object({
+      window_spans: z.number(),
+      window_failures: z.number(),
+      /** The counts stopped at their cap: the window holds at least that many. */
+      window_counts_capped: z.boolean().optional(),
+      /** Services among the newest spans of the window. */
+      services_in_window: z.array(z.string()),
+      suggestions: z.array(z.string()),
+    })
     .optional(),
 });
 
@@ -99,7 +108,9 @@ export function renderFailureReport(out: FailureReport, options: { immediateMs: 
     lines.push(`Next page of failing spans, ${out.window.since} → ${out.window.until}${filters ? ` (${filters})` : ""}; clusters were in the first answer.`);
   }
   if (out.empty) {
-    lines.push(`Nothing matched. The window holds ${out.empty.window_spans} span(s), ${out.empty.window_failures} failing. Services seen: ${out.empty.services_in_window.map((s) => formatDataValue(s)).join(", ") || "none"}.`);
+    const e = out.empty;
+    const at = (n: number) => (e.window_counts_capped && n >= WINDOW_SUMMARY_CAP ? `at least ${n}` : String(n));
+    lines.push(`Nothing matched. The window holds ${at(e.window_spans)} span(s), ${at(e.window_failures)} failing. Services seen${e.window_counts_capped ? " among its newest spans" : ""}: ${e.services_in_window.map((s) => formatDataValue(s)).join(", ") || "none"}.`);
     for (const s of out.empty.suggestions) lines.push(`- ${s}`);
     return lines.join("\n");
   }

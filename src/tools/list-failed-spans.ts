@@ -147,6 +147,7 @@ export default defineTool({
       output.empty = {
         window_spans: summary.spans,
         window_failures: summary.failing,
+        ...(summary.capped && { window_counts_capped: true }),
         services_in_window: summary.services,
         suggestions: suggestions(input, summary),
       };

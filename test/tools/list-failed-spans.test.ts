@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorSignature } from "../../src/analysis/failure-clusters.js";
 import { formatMs } from "../../src/analysis/format.js";
-import { OPERATION_COUNT_EXACT, OPERATION_SLICE_SAMPLE, OPERATION_SLICES } from "../../src/analysis/defaults.js";
+import { OPERATION_COUNT_EXACT, OPERATION_SLICE_SAMPLE, OPERATION_SLICES, WINDOW_SUMMARY_CAP } from "../../src/analysis/defaults.js";
 import { SpanSql } from "../../src/store/span-sql.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans, type SpanRowInput } from "../../src/store/span-writer.js";
@@ -527,6 +527,30 @@ describe.each(await backends())("list_failed_spans at the edges of its SQL on $n
       const { out: recent } = await tools.structured(listFailedSpans, { since: "2h", limit: 0 });
       expect(recent.clusters[0]).not.toHaveProperty("operation_counts_sampled");
       expect(recent.clusters[0]!.operation_total).toBe(rows.filter((r) => r.minutesAgo < 120).length);
+    } finally {
+      await tools.close();
+    }
+  });
+
+  it("counts the window of an empty answer up to WINDOW_SUMMARY_CAP, and says the count is a floor", async () => {
+    const table = db.table("big_empty_window");
+    await applySchema(db.writer, table);
+    // WINDOW_SUMMARY_CAP + 500 spans in the last 2 h, 300 failing, from two services.
+    const rows: Row[] = range(WINDOW_SUMMARY_CAP + 500).map((i) => ({
+      trace: `w${i}`,
+      span: `w${i}`,
+      service: i % 2 ? "alpha" : "beta",
+      operation: "op",
+      minutesAgo: 0.5 + (i / (WINDOW_SUMMARY_CAP + 500)) * 119,
+      duration: 20,
+      status: i % 35 === 0 && i < 35 * 300 ? "failed" : "completed",
+    }));
+    await insertSpans(db.writer, rows.map(toRow), table);
+    const tools = await connectTools({ spans: new SpanTable(db.reader, table, ["job_id"]), now: () => NOW });
+    try {
+      const { out, text } = await tools.structured(listFailedSpans, { since: "2h", service: "nope" });
+      expect(out.empty).toMatchObject({ window_spans: WINDOW_SUMMARY_CAP, window_failures: 300, window_counts_capped: true, services_in_window: ["alpha", "beta"] });
+      expect(text).toContain(`The window holds at least ${WINDOW_SUMMARY_CAP} span(s), 300 failing. Services seen among its newest spans: alpha, beta.`);
     } finally {
       await tools.close();
     }
