@@ -26,11 +26,10 @@ import { PostgresDatabase } from "../src/store/postgres.js";
 import type { ReadOnlyDatabase, Row } from "../src/store/database.js";
 import { SpanTable } from "../src/store/span-table.js";
 import { TOOLS } from "../src/tools/index.js";
-import { NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const SERVER = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 /** Started as `trace-doctor config` prints it: node with the server's flags. */
-const SERVER_ARGS = [...NODE_FLAGS, SERVER];
+const SERVER_ARGS = [SERVER];
 /** Starts per server for the cold-start figures. */
 const COLD_STARTS = 15;
 const BENCH_CACHE = fileURLToPath(new URL("../.cache/bench/", import.meta.url));

@@ -13,7 +13,6 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { NODE_FLAGS } from "../src/cli/node-flags.js";
 
 const SERVER = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 const BENCH_CACHE = fileURLToPath(new URL("../.cache/bench/", import.meta.url));
@@ -54,7 +53,7 @@ if (!existsSync(SERVER)) throw new Error("dist/index.js is missing: run npm run 
 if (!existsSync(PG_REF)) execFileSync("npm", ["i", "--prefix", BENCH_CACHE, "--no-audit", "--no-fund", "@modelcontextprotocol/server-postgres@0.6.2"], { stdio: "inherit" });
 
 const sides: Array<{ name: string; args: string[]; env: Record<string, string> }> = [
-  { name: "trace-doctor", args: [...NODE_FLAGS, SERVER], env: { DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: values.table } },
+  { name: "trace-doctor", args: [SERVER], env: { DATABASE_URL: URL_, TRACE_DOCTOR_TABLE: values.table } },
   { name: "PG-ref", args: [PG_REF, URL_], env: {} },
 ];
 const times = new Map(sides.map((s) => [s.name, [] as number[]]));

@@ -3,7 +3,6 @@
 // (Claude Code ${VAR}, Cursor ${env:VAR}, VS Code ${input:…} prompts for secrets; Claude Desktop has
 // none, so its values are written as they are). With --http URL, the config for a running HTTP server.
 
-import { NODE_FLAGS } from "./node-flags.js";
 
 export const CLIENTS = ["claude-desktop", "claude-code", "cursor", "vscode"] as const;
 export type ClientName = (typeof CLIENTS)[number];
@@ -45,7 +44,7 @@ export function clientConfig(request: ConfigRequest): ClientConfig {
     .sort();
   if (!set.includes("DATABASE_URL")) notes.push("DATABASE_URL is not set: the server will serve the embedded demo data. Set it (and run this again) to read your own spans.");
 
-  const stdio = { command: request.node, args: [...NODE_FLAGS, request.entry] };
+  const stdio = { command: request.node, args: [request.entry] };
   switch (request.client) {
     case "claude-desktop": {
       const env = Object.fromEntries(set.map((k) => [k, request.env[k]!]));
@@ -54,7 +53,7 @@ export function clientConfig(request: ConfigRequest): ClientConfig {
     }
     case "claude-code": {
       const env = Object.fromEntries(set.map((k) => [k, `\${${k}}`]));
-      notes.push(`Claude Code expands \${VAR} from its own environment: export ${set.join(", ") || "the settings"} where it runs. The same from the command line: claude mcp add ${NAME} ${set.map((k) => `--env ${k}=\${${k}}`).join(" ")} -- ${request.node} ${NODE_FLAGS.join(" ")} ${request.entry}`.replace(/ +/g, " "));
+      notes.push(`Claude Code expands \${VAR} from its own environment: export ${set.join(", ") || "the settings"} where it runs. The same from the command line: claude mcp add ${NAME} ${set.map((k) => `--env ${k}=\${${k}}`).join(" ")} -- ${request.node} ${request.entry}`.replace(/ +/g, " "));
       return { config: { mcpServers: { [NAME]: { type: "stdio", ...stdio, ...(set.length ? { env } : {}) } } }, notes };
     }
     case "cursor": {

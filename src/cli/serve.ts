@@ -11,6 +11,7 @@ import { logError } from "../log.js";
 import { packageVersion } from "../package-files.js";
 import { openRuntime } from "../runtime.js";
 import { startTelemetry, type Telemetry } from "../telemetry.js";
+import { applyServerHeapFlags } from "./node-flags.js";
 import { StdioFront } from "./stdio-front.js";
 
 export async function serveStdio(config: Config): Promise<void> {
@@ -32,6 +33,7 @@ export async function serveStdio(config: Config): Promise<void> {
     const [{ createServer }, { JSONRPCMessageSchema }] = await Promise.all([import("../server.js"), import("@modelcontextprotocol/sdk/types.js")]);
     const mcp = createServer(runtime.context, telemetry.wrap);
     server = mcp;
+    applyServerHeapFlags();
     return { server: mcp, parse: (m: unknown) => JSONRPCMessageSchema.parse(m) };
   };
   if (BUILT_INITIALIZE && BUILT_TOOL_LIST !== undefined) {
@@ -67,6 +69,7 @@ export async function serveHttp(config: Config, listen: string): Promise<void> {
   // A bad address fails before any database opens.
   parseListenAddress(listen);
   const [runtime, telemetry] = await Promise.all([openRuntime(config), telemetryFor(config)]);
+  applyServerHeapFlags();
   await listenHttp(listen, process.env, () => createServer(runtime.context, telemetry.wrap), {
     version: packageVersion(),
     onClosed: async () => {

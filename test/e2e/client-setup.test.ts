@@ -16,7 +16,6 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { resolveClientVariables } from "../../src/cli/client-config.js";
-import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 import { generateDemoDataset } from "../../src/demo/demo-dataset.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
 import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
@@ -73,7 +72,7 @@ describe.runIf(ready)("client setup from `trace-doctor config`, started from ano
     const config = await printed("claude-desktop");
     const entry = config.mcpServers["trace-doctor"] as StdioEntry;
     expect(entry.command).toBe(process.execPath);
-    expect(entry.args).toEqual([...NODE_FLAGS, SERVER]);
+    expect(entry.args).toEqual([SERVER]);
     expect(entry.env).toEqual({ DATABASE_URL: TEST_DATABASE_URL, TRACE_DOCTOR_TABLE: `${schema}.trace_spans` });
     await startAsConfigured(entry);
   });
