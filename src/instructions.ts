@@ -2,9 +2,13 @@
 // first, how to end. A module of its own, with no import of the SDK, so that a stdio server can answer
 // initialize before the SDK has loaded (cli/stdio-front.ts).
 
-import type { ServerContext } from "./server.js";
+/** What the instructions say of a server's context (server.ts's ServerContext has it). */
+export interface InstructionsContext {
+  dataSource: { kind: "postgres" | "demo"; label: string; problem?: string };
+  sentry: { source: "demo" | "sentry" | "none"; client: { org: string; host: string } | null; missing: readonly string[] };
+}
 
-export function instructionsFor(context: Pick<ServerContext, "dataSource" | "sentry">): string {
+export function instructionsFor(context: InstructionsContext): string {
   const source =
     context.dataSource.kind === "demo"
       ? `DEMO DATA: no DATABASE_URL is set, so the tools read an embedded demo database (${context.dataSource.label}) of a made-up runner → router → Modal system. Its spans are not the user's; say so if you cite them.`
