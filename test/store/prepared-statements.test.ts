@@ -2,7 +2,7 @@
 // code's own shapes), not one seen once — a statement that inlines a time window is a new text on
 // every call, and prepared, each would stay on its connection for as long as the connection lives.
 
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresDatabase } from "../../src/store/postgres.js";
 import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
 
@@ -10,8 +10,11 @@ const ready = await requirePostgresOrSkip();
 
 describe.runIf(ready)("prepared statements on Postgres", () => {
   // One connection, so the statements listed are those the calls left on it.
-  const db = new PostgresDatabase(TEST_DATABASE_URL!, { statementTimeoutMs: 5000, poolMax: 1 });
-  afterAll(() => db.close());
+  let db: PostgresDatabase;
+  beforeAll(() => {
+    db = new PostgresDatabase(TEST_DATABASE_URL!, { statementTimeoutMs: 5000, poolMax: 1 });
+  });
+  afterAll(() => db?.close());
   const prepared = async () => (await db.query<{ statement: string }>("SELECT statement FROM pg_prepared_statements")).map((r) => r.statement);
 
   it("prepares a statement text the second time it runs, and never one run once", async () => {
