@@ -54,7 +54,6 @@ export interface CreateServerOptions {
 /** A call that runs longer than this sends progress notifications, when the client asked for them. */
 const PROGRESS_EVERY_MS = 1000;
 
-/** `wrap` lets telemetry instrument the server before any tool is registered. */
 /** Each tool's output schema as the SDK lists it from the zod schema (draft-07, as the output is). */
 export function fullOutputSchemas(): Record<string, unknown> {
   return Object.fromEntries(TOOLS.map((tool) => [tool.name, z.toJSONSchema(registeredOutputSchema(tool), { target: "draft-7", io: "output" })]));
@@ -65,6 +64,7 @@ function registeredOutputSchema(tool: (typeof TOOLS)[number]) {
   return tool.outputSchema.extend({ answer_cut: answerCutSchema.optional() });
 }
 
+/** `wrap` lets telemetry instrument the server before any tool is registered. */
 export function createServer(context: ServerContext, wrap: (server: McpServer) => McpServer = (s) => s, options: CreateServerOptions = {}): McpServer {
   const server = wrap(
     new McpServer(
