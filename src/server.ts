@@ -3,7 +3,7 @@
 // the command (index.ts) hands it the adapters.
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ListToolsRequestSchema, LoggingLevelSchema, SetLevelRequestSchema, type CallToolResult, type ListToolsResult, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, ListToolsRequestSchema, LoggingLevelSchema, McpError, SetLevelRequestSchema, type CallToolResult, type ListToolsResult, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
 import { LazyAjvJsonSchemaValidator } from "./json-schema-validator.js";
 import { onLog } from "./log.js";
@@ -17,7 +17,7 @@ import { BUILT_TOOL_LIST } from "./built-answers.js";
 import { OUTPUT_SCHEMAS_URI } from "./tools/listed-schema.js";
 import { z } from "zod";
 import { instructionsFor } from "./instructions.js";
-import { answerCutSchema } from "./answer-budget.js";
+import { answerBytes, answerCutSchema } from "./answer-budget.js";
 import type { SentryAccess, ToolSettings } from "./tools/tool-definition.js";
 import { runTool, sdkErrorResult, type CallLimits, type CallProgress } from "./tools/tool-result.js";
 import type { SpanTable } from "./store/span-table.js";
@@ -58,6 +58,9 @@ const PROGRESS_EVERY_MS = 1000;
 export function fullOutputSchemas(): Record<string, unknown> {
   return Object.fromEntries(TOOLS.map((tool) => [tool.name, z.toJSONSchema(registeredOutputSchema(tool), { target: "draft-7", io: "output" })]));
 }
+
+/** fullOutputSchemas() as JSON text, derived on the first read: the tools do not change. */
+let outputSchemasText: string | null = null;
 
 /** A tool's output schema as registered: every answer may carry what the budget cut, whatever the tool. */
 function registeredOutputSchema(tool: (typeof TOOLS)[number]) {
@@ -156,7 +159,16 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
       description: "Each tool's structuredContent as JSON Schema (draft-07), nested objects and lists included; tools/list shows their top level.",
       mimeType: "application/json",
     },
-    (uri) => ({ contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(fullOutputSchemas()) }] }),
+    (uri) => {
+      outputSchemasText ??= JSON.stringify(fullOutputSchemas());
+      const result = { contents: [{ uri: uri.href, mimeType: "application/json", text: outputSchemasText }] };
+      // A schema cut short is no schema: a budget set below the document is refused, and said so.
+      const bytes = answerBytes(result, "");
+      if (bytes > limits.maxAnswerBytes) {
+        throw new McpError(ErrorCode.InvalidRequest, `The output schemas are ${bytes} bytes, over the answer budget of ${limits.maxAnswerBytes} (TRACE_DOCTOR_MAX_ANSWER_BYTES); raise it to read them.`);
+      }
+      return result;
+    },
   );
   // The MCP Apps view of get_trace; hosts that do not render MCP Apps never read it.
   registerWaterfallResource(server, { maxAnswerBytes: limits.maxAnswerBytes });

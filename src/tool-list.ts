@@ -24,8 +24,16 @@ export async function servedInitialize(): Promise<BuiltInitialize> {
   return { capabilities, serverInfo, protocolVersions: [...SUPPORTED_PROTOCOL_VERSIONS], latestProtocolVersion: LATEST_PROTOCOL_VERSION };
 }
 
+let answers: Promise<{ initialize: unknown; toolList: unknown }> | null = null;
+
+/** The SDK's answers to initialize and tools/list (asked once: the tools do not change). */
+export function sdkAnswers(): Promise<{ initialize: unknown; toolList: unknown }> {
+  answers ??= askSdk();
+  return answers;
+}
+
 /** The SDK's answers to initialize and tools/list, from a server on a table that is never read (neither reads it). */
-export async function sdkAnswers(): Promise<{ initialize: unknown; toolList: unknown }> {
+async function askSdk(): Promise<{ initialize: unknown; toolList: unknown }> {
   const unread = { label: "no database", query: () => Promise.reject(new Error("not read")), close: async () => {} };
   const server = createServer(
     {

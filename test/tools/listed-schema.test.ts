@@ -97,4 +97,21 @@ describe("listed output schemas", () => {
     await client.close();
     await server.close();
   });
+
+  it("refuses the full schemas, saying why, when the answer budget is below them", async () => {
+    const unread = { label: "no database", query: () => Promise.reject(new Error("not read")), close: async () => {} };
+    const server = createServer({
+      spans: new SpanTable(unread, "trace_spans", ["job_id"], {}),
+      dataSource: { kind: "postgres", label: unread.label },
+      settings: { maxTraceSpans: 1, immediateMs: 1, unfinishedAfterMs: 1, jobTagKeys: ["job_id"] },
+      sentry: { client: null, missing: [], source: "none" },
+      limits: { maxAnswerBytes: 5000 },
+    });
+    const client = new Client({ name: "schema-test", version: "1" });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await Promise.all([server.connect(b), client.connect(a)]);
+    await expect(client.readResource({ uri: OUTPUT_SCHEMAS_URI })).rejects.toThrow(/over the answer budget of 5000 \(TRACE_DOCTOR_MAX_ANSWER_BYTES\)/);
+    await client.close();
+    await server.close();
+  });
 });
