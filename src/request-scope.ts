@@ -22,6 +22,11 @@ export function runInScope<T>(scope: RequestScope, fn: () => Promise<T>): Promis
   return storage.run(scope, fn);
 }
 
+/** Runs fn outside any request: for work shared by calls, which no one call's cancellation may stop. */
+export function outsideScope<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
 export function currentScope(): RequestScope | undefined {
   return storage.getStore();
 }

@@ -7,6 +7,7 @@ import type { ReadOnlyDatabase, Row } from "./database.js";
 import { quoteTableName, validateCorrelationKey, type ColumnMapping } from "./span-columns.js";
 import { SpanSql } from "./span-sql.js";
 import { DAY_MS, HOUR_MS } from "../analysis/defaults.js";
+import { outsideScope } from "../request-scope.js";
 
 export interface TimeRange {
   fromMs: number;
@@ -112,10 +113,9 @@ const FUTURE_SKEW_MS = HOUR_MS;
 
 /** What executionOnce()'s statement text depends on. */
 interface ExecutionShape {
-  first: "trace_id" | "job_id";
+  kind: "trace_id" | "job_id";
   recent: boolean;
-  noTrace: boolean;
-  only: "trace_id" | "job_id" | null;
+  /** A trace's linked hops (kind trace_id). */
   linked: boolean;
 }
 
@@ -134,9 +134,13 @@ export class SpanTable implements SpanReader {
     correlationKeys.forEach(validateCorrelationKey);
   }
 
-  /** The table's SQL vocabulary, read once; a missing table or column is an error that says what to do. */
+  /**
+   * The table's SQL vocabulary, read once; a missing table or column is an error that says what to do.
+   * Read outside the asking call's scope: calls that come meanwhile wait for the same read, and one
+   * call's cancellation must not fail theirs.
+   */
   sql(): Promise<SpanSql> {
-    this.columns ??= SpanSql.read(this.db, this.table, this.columnMapping).catch((err) => {
+    this.columns ??= outsideScope(() => SpanSql.read(this.db, this.table, this.columnMapping)).catch((err) => {
       this.columns = null; // try again next call: the table may be created meanwhile
       throw err;
     });
@@ -173,126 +177,129 @@ export class SpanTable implements SpanReader {
 
   async execution(q: ExecutionQuery, nowMs = Date.now()): Promise<ExecutionRows> {
     const t = await this.sql();
-    if (!t.partitioned) return this.executionOnce(t, q, null);
-    // Partitioned: planning a statement costs per partition it may touch, so the recent search runs one
-    // kind at a time over two or three partitions, and the full search only when both miss.
-    const recent = { fromMs: nowMs - RECENT_LOOKUP_MS, toMs: nowMs + FUTURE_SKEW_MS };
     const other = q.first === "trace_id" ? "job_id" : "trace_id";
-    let found = await this.executionOnce(t, q, recent, q.first);
-    if (found.by === null) found = await this.executionOnce(t, q, recent, other);
+    // The kind asked for first, the other only when it matched nothing: one statement in the common
+    // case, and each statement plans (and runs) only its own kind.
+    const search = async (recent: TimeRange | null) => {
+      const found = await this.executionOnce(t, q, recent, q.first);
+      return found.by !== null ? found : this.executionOnce(t, q, recent, other);
+    };
+    if (!t.partitioned) return search(null);
+    // Partitioned: planning a statement costs per partition it may touch, so the recent partitions
+    // (two or three) are searched first, and every partition only when they miss.
+    const recent = { fromMs: nowMs - RECENT_LOOKUP_MS, toMs: nowMs + FUTURE_SKEW_MS };
+    const found = await search(recent);
     const firstStart = found.spans.reduce((min, s) => Math.min(min, s.startMs), Infinity);
     if (found.by !== null && firstStart >= recent.fromMs + RECENT_GUARD_MS) return found;
-    const all = await this.executionOnce(t, q, null);
+    const all = await search(null);
     return found.by === null ? { ...all, widenedAfterMs: RECENT_LOOKUP_MS } : all;
   }
 
   /**
-   * The statement behind execution(): the trace part (tr), the job part (per correlation key the most
-   * recent traces carrying the value, j0…; the first key that matches wins), and the linked hops of a
-   * trace (ls: traces sharing its first five values of each key within the margin). The fallback kind
-   * runs only when the first kind matched nothing (a one-time filter on NOT EXISTS).
+   * The statement behind execution(), for one kind. As a trace (tr), with its linked hops (ls: traces
+   * sharing its first five values of each key within the margin). As a job: per correlation key the
+   * most recent traces carrying the value (j0…; the first key that matches wins), their spans (js), and
+   * a row (m) saying which key matched and how many traces it has.
    */
-  private async executionOnce(t: SpanSql, q: ExecutionQuery, recent: TimeRange | null, only?: "trace_id" | "job_id"): Promise<ExecutionRows> {
+  private async executionOnce(t: SpanSql, q: ExecutionQuery, recent: TimeRange | null, kind: "trace_id" | "job_id"): Promise<ExecutionRows> {
     const keys = this.correlationKeys;
-    const uuid = t.isUuid("trace_id");
-    // A uuid column never holds an id that is not uuid-shaped: the trace part is then empty.
-    const noTrace = (uuid && !looksLikeUuid(q.id)) || only === "job_id";
-    const shape: ExecutionShape = { first: q.first, recent: recent !== null, noTrace, only: only ?? null, linked: q.linked && !noTrace };
-    const params: unknown[] = [q.id, q.limit + 1, q.maxTraces + 1];
+    const none: ExecutionRows = { by: null, traceCount: 0, moreTraces: false, spans: [], linked: 0, truncated: false };
+    // A uuid column never holds an id that is not uuid-shaped.
+    if (kind === "trace_id" && t.isUuid("trace_id") && !looksLikeUuid(q.id)) return none;
+    const shape: ExecutionShape = { kind, recent: recent !== null, linked: kind === "trace_id" && q.linked };
+    const params: unknown[] = [q.id, q.limit + 1];
+    if (kind === "job_id") params.push(q.maxTraces + 1);
     if (recent !== null) params.push(new Date(recent.fromMs).toISOString(), new Date(recent.toMs).toISOString());
     if (shape.linked) params.push(q.linkMarginMs, q.limit);
     // The text depends only on the shape: built once per shape, so the statement's name and checks are too.
-    const key = `${shape.first}|${shape.recent}|${shape.noTrace}|${shape.only}|${shape.linked}`;
+    const key = `${shape.kind}|${shape.recent}|${shape.linked}`;
     let text = this.executionTexts.get(key);
     if (text === undefined) {
       text = this.executionText(t, shape);
       this.executionTexts.set(key, text);
     }
     const rows = await this.db.query(text, params);
-
     const of = (part: string) => rows.filter((r) => r.part === part);
-    const meta = of("m")[0];
-    const jobKey = meta?.job_key === null || meta?.job_key === undefined ? null : Number(meta.job_key);
-    const traceRows = of("t");
-    const asJob = (): ExecutionRows => {
+    if (kind === "job_id") {
+      const meta = of("m")[0];
+      if (meta?.job_key === null || meta?.job_key === undefined) return none;
       const spans = of("j");
-      const count = Number(meta!.job_traces);
+      const count = Number(meta.job_traces);
       return {
         by: "job_id",
-        key: keys[jobKey!]!,
+        key: keys[Number(meta.job_key)]!,
         traceCount: Math.min(count, q.maxTraces),
         moreTraces: count > q.maxTraces,
         spans: spans.slice(0, q.limit).map(toSpan),
         linked: 0,
         truncated: spans.length > q.limit,
       };
+    }
+    const traceRows = of("t");
+    if (!traceRows.length) return none;
+    const own = traceRows.slice(0, q.limit).map(toSpan);
+    if (traceRows.length > q.limit) return { by: "trace_id", traceCount: 1, moreTraces: false, spans: own, linked: 0, truncated: true };
+    const extraLimit = Math.max(1, q.limit - own.length);
+    const linked = of("l");
+    return {
+      by: "trace_id",
+      traceCount: 1,
+      moreTraces: false,
+      spans: [...own, ...linked.slice(0, extraLimit).map(toSpan)],
+      linked: Math.min(linked.length, extraLimit),
+      truncated: linked.length > extraLimit,
     };
-    const asTraceRows = (): ExecutionRows => {
-      const own = traceRows.slice(0, q.limit).map(toSpan);
-      if (traceRows.length > q.limit) return { by: "trace_id", traceCount: 1, moreTraces: false, spans: own, linked: 0, truncated: true };
-      const extraLimit = Math.max(1, q.limit - own.length);
-      const linked = of("l");
-      return {
-        by: "trace_id",
-        traceCount: 1,
-        moreTraces: false,
-        spans: [...own, ...linked.slice(0, extraLimit).map(toSpan)],
-        linked: Math.min(linked.length, extraLimit),
-        truncated: linked.length > extraLimit,
-      };
-    };
-    const none: ExecutionRows = { by: null, traceCount: 0, moreTraces: false, spans: [], linked: 0, truncated: false };
-    if (only === "job_id") return jobKey !== null ? asJob() : none;
-    if (q.first === "trace_id") return traceRows.length ? asTraceRows() : jobKey !== null ? asJob() : none;
-    return jobKey !== null ? asJob() : traceRows.length ? asTraceRows() : none;
   }
 
-  /** The statement of executionOnce() for one shape; parameters $1 id, $2 span limit, $3 trace limit, then the recent bounds, then the link margin and limit. */
+  /**
+   * The statement of executionOnce() for one shape. Parameters: $1 the id, $2 the span limit, then (a
+   * job) $3 the trace limit, then the recent bounds, then (linked hops) the link margin and limit.
+   * Each part's rows come in its CTE's order (by start time), which UNION ALL keeps: no sort on top.
+   */
   private executionText(t: SpanSql, shape: ExecutionShape): string {
     const keys = this.correlationKeys;
-    let next = 4;
+    let next = shape.kind === "job_id" ? 4 : 3;
     // Recent partitions only: constants, so pruning happens when the statement is planned.
     const since = shape.recent ? `$${next++}::timestamptz` : null;
     const until = shape.recent ? `$${next++}::timestamptz` : null;
     const bound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
-    const uuid = t.isUuid("trace_id");
-    const asTrace = shape.noTrace ? "FALSE" : `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
-    // A constant FALSE leaves a part out of the plan entirely (no partition of it is planned).
-    const jobOff = shape.only === "trace_id" ? "FALSE AND " : "";
     const order = `${t.startedAt}, ${t.spanId}`;
     const cols = "trace_id, span_id, parent_span_id, service, operation, start_ms, end_ms, duration_ms, status, error_message, metadata";
-    const traceGate = shape.first === "job_id" ? " AND NOT EXISTS (SELECT 1 FROM jt)" : "";
-    const jobGate = shape.first === "trace_id" ? " AND NOT EXISTS (SELECT 1 FROM tr)" : "";
-    const traceCte = `tr AS (SELECT ${t.select}${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}, row_number() OVER (ORDER BY ${order}) AS ord
-                FROM ${t.from} WHERE ${asTrace}${bound}${traceGate} ORDER BY ${order} LIMIT $2)`;
-    const jobCtes = [
-      ...keys.map(
-        (k, i) => `j${i} AS (SELECT ${i} AS k, ${t.traceId} AS trace_id, max(${t.startedAt}) AS last FROM ${t.from}
-                WHERE ${jobOff}${t.field(k)} = $1::text${bound}${jobGate} GROUP BY ${t.traceId} ORDER BY last DESC LIMIT $3)`,
-      ),
-      `jt AS (${keys.map((_, i) => `SELECT * FROM j${i}`).join(" UNION ALL ")})`,
-      `jk AS (SELECT min(k) AS k FROM jt)`,
-      `js AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
-                WHERE ${jobOff}EXISTS (SELECT 1 FROM jt) AND ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
+    if (shape.kind === "job_id") {
+      const ctes = [
+        ...keys.map(
+          (k, i) => `j${i} AS (SELECT ${i} AS k, ${t.traceId} AS trace_id, max(${t.startedAt}) AS last FROM ${t.from}
+                WHERE ${t.field(k)} = $1::text${bound} GROUP BY ${t.traceId} ORDER BY last DESC LIMIT $3)`,
+        ),
+        `jt AS (${keys.map((_, i) => `SELECT * FROM j${i}`).join(" UNION ALL ")})`,
+        `jk AS (SELECT min(k) AS k FROM jt)`,
+        `js AS (SELECT ${t.select} FROM ${t.from}
+                WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
                 ORDER BY ${order} LIMIT $2)`,
+      ];
+      return `WITH ${ctes.join(",\n")}
+SELECT 'j' AS part, ${cols}, NULL::int AS job_key, NULL::bigint AS job_traces FROM js
+UNION ALL SELECT 'm', ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (SELECT count(*) FROM jt WHERE jt.k = jk.k) FROM jk`;
+    }
+    const uuid = t.isUuid("trace_id");
+    const asTrace = `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
+    const ctes = [
+      `tr AS (SELECT ${t.select}${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}${shape.linked ? `, row_number() OVER (ORDER BY ${order}) AS ord` : ""}
+                FROM ${t.from} WHERE ${asTrace}${bound} ORDER BY ${order} LIMIT $2)`,
     ];
-    // A CTE sees only those before it: the kind tried second comes second.
-    const ctes = shape.first === "trace_id" ? [traceCte, ...jobCtes] : [...jobCtes, traceCte];
-    const parts = [`SELECT 't' AS part, ord, ${cols}, NULL::int AS job_key, NULL::bigint AS job_traces FROM tr`, `SELECT 'j', ord, ${cols}, NULL, NULL FROM js`];
-    // An id a uuid column cannot hold matched no trace, so it has no linked hops either.
+    const parts = [`SELECT 't' AS part, ${cols} FROM tr`];
     if (shape.linked) {
       const own = `${t.traceId} <> $1::${uuid ? "uuid" : "text"}`;
       const margin = `$${next++}::float8`;
       // Partitioned: the linked traces' spans are read within a day of the window, so the other partitions are pruned.
       // With a recent bound, a constant one too (the trace starts after it), so pruning happens at plan time.
       // A trace found in the recent partitions started after the bound (RECENT_GUARD_MS), and so did its hops.
-      const planBound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
       // Every partition otherwise (the widened search): pruned at run time to a day around the trace.
       const linkedBound = !t.partitioned
         ? ""
         : since === null
           ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
-          : planBound;
+          : bound;
       const limit = `$${next++}::int`;
       ctes.push(
         // Bounds in whole milliseconds, as the linked window always was (Date truncates).
@@ -302,17 +309,16 @@ export class SpanTable implements SpanReader {
           `v${i} AS (SELECT k${i} AS v FROM tr WHERE k${i} IS NOT NULL AND k${i} <> '' GROUP BY k${i} ORDER BY min(ord) LIMIT 5)`,
           `l${i} AS (SELECT ${t.traceId} AS trace_id FROM ${t.from}
                 WHERE (SELECT n FROM b) <= ${limit} AND ${t.field(k)} = ANY(ARRAY(SELECT v FROM v${i}))
-                  AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)${planBound}
+                  AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)${bound}
                 GROUP BY ${t.traceId} ORDER BY max(${t.startedAt}) DESC LIMIT (SELECT count(*) FROM v${i}) * 10)`,
         ]),
-        `ls AS (SELECT ${t.select}, row_number() OVER (ORDER BY ${order}) AS ord FROM ${t.from}
+        `ls AS (SELECT ${t.select} FROM ${t.from}
                 WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM (${keys.map((_, i) => `SELECT trace_id FROM l${i}`).join(" UNION ")}) l WHERE ${own.replace(t.traceId, "trace_id")}))${linkedBound}
                 ORDER BY ${order} LIMIT greatest(1, ${limit} - (SELECT n FROM b)) + 1)`,
       );
-      parts.push(`SELECT 'l', ord, ${cols}, NULL, NULL FROM ls`);
+      parts.push(`SELECT 'l', ${cols} FROM ls`);
     }
-    parts.push(`SELECT 'm', 0, ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (SELECT count(*) FROM jt WHERE jt.k = jk.k) FROM jk`);
-    return `WITH ${ctes.join(",\n")}\n${parts.join("\nUNION ALL ")}\nORDER BY part, ord`;
+    return `WITH ${ctes.join(",\n")}\n${parts.join("\nUNION ALL ")}`;
   }
 
   async spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean }> {
