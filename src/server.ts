@@ -4,7 +4,6 @@
 
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, ListToolsRequestSchema, LoggingLevelSchema, McpError, SetLevelRequestSchema, type CallToolResult, type ListToolsResult, type LoggingLevel } from "@modelcontextprotocol/sdk/types.js";
-import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "./limits.js";
 import { LazyAjvJsonSchemaValidator } from "./json-schema-validator.js";
 import { onLog } from "./log.js";
 import { packageVersion } from "./package-files.js";
@@ -20,6 +19,7 @@ import { instructionsFor } from "./instructions.js";
 import { answerBytes, answerCutSchema } from "./answer-budget.js";
 import type { SentryAccess, ToolSettings } from "./tools/tool-definition.js";
 import { runTool, sdkErrorResult, type CallLimits, type CallProgress } from "./tools/tool-result.js";
+import { callSettings } from "./tools/tool-caller.js";
 import type { SpanTable } from "./store/span-table.js";
 
 export const SERVER_NAME = "trace-doctor";
@@ -41,7 +41,6 @@ export interface ServerContext {
   now?: () => number;
 }
 
-export const DEFAULT_CALL_LIMITS: CallLimits = { requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, maxAnswerBytes: DEFAULT_MAX_ANSWER_BYTES };
 const LOG_LEVELS: readonly LoggingLevel[] = LoggingLevelSchema.options;
 export interface CreateServerOptions {
   /**
@@ -80,9 +79,8 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
       },
     ),
   );
-  const now = context.now ?? Date.now;
-  const limits: CallLimits = { ...DEFAULT_CALL_LIMITS, ...context.limits };
-  const base = { spans: context.spans, sentry: context.sentry, settings: context.settings, now };
+  const { base, limits } = callSettings(context);
+  const { now } = base;
   // The bundle serves the build's tools/list (below), which carries every tool's output schema; its
   // tools are registered without one, so the SDK does not parse each answer against it again (some
   // 0.1 ms a call). From src/ (the tests, and the build recording that list) the SDK validates every

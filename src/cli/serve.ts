@@ -30,11 +30,17 @@ export async function serveStdio(config: Config): Promise<void> {
   process.on("SIGINT", () => void shutdown());
   process.on("SIGTERM", () => void shutdown());
   const sdk = async () => {
-    const [{ createServer }, { JSONRPCMessageSchema }] = await Promise.all([import("../server.js"), import("@modelcontextprotocol/sdk/types.js")]);
+    const [{ createServer }, { JSONRPCMessageSchema }, { createToolCaller }] = await Promise.all([
+      import("../server.js"),
+      import("@modelcontextprotocol/sdk/types.js"),
+      import("../tools/tool-caller.js"),
+    ]);
     const mcp = createServer(runtime.context, telemetry.wrap);
     server = mcp;
     applyServerHeapFlags();
-    return { server: mcp, parse: (m: unknown) => JSONRPCMessageSchema.parse(m) };
+    // With telemetry on, every call goes through the SDK server it instruments.
+    const caller = config.telemetryDsn ? undefined : createToolCaller(runtime.context);
+    return { server: mcp, parse: (m: unknown) => JSONRPCMessageSchema.parse(m), ...(caller ? { caller } : {}) };
   };
   if (BUILT_INITIALIZE && BUILT_TOOL_LIST !== undefined) {
     const front = new StdioFront({
@@ -44,7 +50,7 @@ export async function serveStdio(config: Config): Promise<void> {
       instructions: instructionsFor(runtime.context),
       load: async () => {
         const loaded = await sdk();
-        return { server: { connect: (t) => loaded.server.connect(t as unknown as Parameters<typeof loaded.server.connect>[0]) }, parse: loaded.parse };
+        return { ...loaded, server: { connect: (t) => loaded.server.connect(t as unknown as Parameters<typeof loaded.server.connect>[0]) } };
       },
       onMismatch: (front, answer) => logError(`initialize was answered before the SDK loaded, and the SDK answers differently (a stale build?): ${JSON.stringify(front)} vs ${JSON.stringify(answer)}`),
       onLoadError: (err) => {

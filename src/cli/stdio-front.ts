@@ -11,6 +11,7 @@
 
 import type { Readable, Writable } from "node:stream";
 import type { BuiltInitialize } from "../built-answers.js";
+import type { ToolCaller } from "../tools/tool-caller.js";
 
 type Id = string | number;
 interface Message {
@@ -85,8 +86,11 @@ export interface FrontOptions {
   output: Writable;
   answers: BuiltInitialize & { toolList: string };
   instructions: string;
-  /** Loads the SDK server; `parse` checks a message as the SDK's transport does. */
-  load: () => Promise<{ server: FrontedServer; parse: (message: unknown) => unknown }>;
+  /**
+   * Loads the SDK server; `parse` checks a message as the SDK's transport does; `caller` answers the
+   * common tools/call without the SDK's request machinery (tools/tool-caller.ts).
+   */
+  load: () => Promise<{ server: FrontedServer; parse: (message: unknown) => unknown; caller?: ToolCaller }>;
   /** The SDK's initialize answer differs from the front's (a stale build): said, not fatal. */
   onMismatch?: (front: unknown, sdk: unknown) => void;
   onLoadError: (err: unknown) => void;
@@ -102,6 +106,9 @@ export class StdioFront {
   private transport: FrontTransport | null = null;
   private loading: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private caller: ToolCaller | null = null;
+  /** tools/call requests answered here and still running, for notifications/cancelled. */
+  private readonly running = new Map<Id, AbortController>();
 
   constructor(private readonly options: FrontOptions) {}
 
@@ -137,7 +144,7 @@ export class StdioFront {
         this.transport.onerror?.(err as Error);
         return;
       }
-      this.transport.deliver(message);
+      if (!this.callDirect(message as Message)) this.transport.deliver(message);
       return;
     }
     let message: Message | null = null;
@@ -150,6 +157,37 @@ export class StdioFront {
     if (message && this.answer(message)) return;
     this.kept.push(message ?? ({ unparsed: line } as Message));
     this.load();
+  }
+
+  /**
+   * A tools/call the caller answers, or a cancellation of one; false leaves the message to the SDK.
+   * A cancelled call's answer is not sent, as the SDK does not send one.
+   */
+  private callDirect(m: Message): boolean {
+    if (!this.caller || !m || typeof m !== "object" || m.jsonrpc !== "2.0") return false;
+    if (m.method === "notifications/cancelled" && m.id === undefined) {
+      const id = (m.params as { requestId?: unknown } | undefined)?.requestId;
+      const running = isId(id) ? this.running.get(id) : undefined;
+      if (!running) return false;
+      this.running.delete(id as Id);
+      running.abort((m.params as { reason?: unknown }).reason ?? "cancelled");
+      return true;
+    }
+    if (m.method !== "tools/call" || !isId(m.id) || this.running.has(m.id)) return false;
+    const controller = new AbortController();
+    const answer = this.caller.direct(m.params, controller.signal);
+    if (!answer) return false;
+    const id = m.id;
+    this.running.set(id, controller);
+    void answer.then(
+      (result) => {
+        if (this.running.get(id) !== controller) return;
+        this.running.delete(id);
+        this.reply(id, result);
+      },
+      () => this.running.delete(id),
+    );
+    return true;
   }
 
   /** Answers what the front can answer as the SDK would; false leaves the message to the SDK. */
@@ -195,18 +233,19 @@ export class StdioFront {
   }
 
   private async handOver(): Promise<void> {
-    const { server, parse } = await this.options.load();
+    const { server, parse, caller } = await this.options.load();
     const transport = new FrontTransport(this.options.output, parse);
     await server.connect(transport);
     if (this.initialize) {
       const sdkAnswer = ((await transport.replay(this.initialize)) as { result?: unknown }).result;
       if (JSON.stringify(sdkAnswer) !== JSON.stringify(this.initializeAnswer)) this.options.onMismatch?.(this.initializeAnswer, sdkAnswer);
     }
-    // From here on, lines go straight to the SDK; what was kept goes first, in order.
+    // From here on, lines go straight to the SDK (or the caller); what was kept goes first, in order.
     this.transport = transport;
+    this.caller = caller ?? null;
     for (const m of this.kept.splice(0)) {
       if ("unparsed" in m) transport.onerror?.(new Error(`not JSON: ${String((m as { unparsed: string }).unparsed).slice(0, 200)}`));
-      else transport.deliver(m);
+      else if (!this.callDirect(m)) transport.deliver(m);
     }
   }
 }
