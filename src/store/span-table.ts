@@ -197,7 +197,7 @@ export class SpanTable implements SpanReader {
 
   /**
    * The statement behind execution(), for one kind. As a trace (tr), with its linked hops (ls: traces
-   * sharing its first five values of each key within the margin). As a job: per correlation key the
+   * sharing up to five of its values of each key within the margin). As a job: per correlation key the
    * most recent traces carrying the value (j0…; the first key that matches wins), their spans (js), and
    * a row (m) saying which key matched and how many traces it has.
    */
@@ -284,7 +284,7 @@ UNION ALL SELECT 'm', ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (S
     const uuid = t.isUuid("trace_id");
     const asTrace = `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
     const ctes = [
-      `tr AS (SELECT ${t.select}${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}${shape.linked ? `, row_number() OVER (ORDER BY ${order}) AS ord` : ""}
+      `tr AS (SELECT ${t.select}${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}
                 FROM ${t.from} WHERE ${asTrace}${bound} ORDER BY ${order} LIMIT $2)`,
     ];
     const parts = [`SELECT 't' AS part, ${cols} FROM tr`];
@@ -306,7 +306,8 @@ UNION ALL SELECT 'm', ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (S
         `b AS (SELECT to_timestamp(trunc(min(start_ms) - ${margin}) / 1000.0) AS lo,
                       to_timestamp(trunc(max(coalesce(end_ms, start_ms + duration_ms, start_ms)) + ${margin}) / 1000.0) AS hi, count(*) AS n FROM tr)`,
         ...keys.flatMap((k, i) => [
-          `v${i} AS (SELECT k${i} AS v FROM tr WHERE k${i} IS NOT NULL AND k${i} <> '' GROUP BY k${i} ORDER BY min(ord) LIMIT 5)`,
+          // Five values at most, the first in sort order: a trace rarely carries more than one.
+          `v${i} AS (SELECT DISTINCT k${i} AS v FROM tr WHERE k${i} IS NOT NULL AND k${i} <> '' ORDER BY 1 LIMIT 5)`,
           `l${i} AS (SELECT ${t.traceId} AS trace_id FROM ${t.from}
                 WHERE (SELECT n FROM b) <= ${limit} AND ${t.field(k)} = ANY(ARRAY(SELECT v FROM v${i}))
                   AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)${bound}
