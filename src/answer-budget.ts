@@ -34,7 +34,12 @@ export function cutString(text: string, max: number): string {
 }
 
 export function answerBytes(structured: unknown, text: string): number {
-  return Buffer.byteLength(JSON.stringify(structured) ?? "") + Buffer.byteLength(text) + ENVELOPE_BYTES;
+  return answerBytesOfJson(JSON.stringify(structured) ?? "", text);
+}
+
+/** answerBytes() of structured content already serialized. */
+export function answerBytesOfJson(structuredJson: string, text: string): number {
+  return Buffer.byteLength(structuredJson) + Buffer.byteLength(text) + ENVELOPE_BYTES;
 }
 
 export interface BudgetOptions {

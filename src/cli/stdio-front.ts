@@ -180,10 +180,11 @@ export class StdioFront {
     const id = m.id;
     this.running.set(id, controller);
     void answer.then(
-      (result) => {
+      (resultJson) => {
         if (this.running.get(id) !== controller) return;
         this.running.delete(id);
-        this.reply(id, result);
+        // As reply() writes it, with the result already serialized.
+        this.options.output.write(`{"result":${resultJson},"jsonrpc":"2.0","id":${JSON.stringify(id)}}\n`);
       },
       () => this.running.delete(id),
     );

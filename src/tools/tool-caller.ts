@@ -6,11 +6,10 @@
 // call that wants progress notifications or a task) is left to the SDK, so every answer reads the same
 // whichever way it went. No SDK code is imported: the stdio front uses this before the SDK loads.
 
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { DEFAULT_MAX_ANSWER_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../limits.js";
 import { TOOLS } from "./index.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
-import { runTool, type CallLimits } from "./tool-result.js";
+import { resultJson, runTool, type CallLimits } from "./tool-result.js";
 
 export type ToolBase = Omit<ToolContext, "signal" | "fits">;
 
@@ -35,10 +34,11 @@ export function callSettings(context: CallContext): { base: ToolBase; limits: Ca
 
 export interface ToolCaller {
   /**
-   * The answer to a tools/call with these params, or null when the SDK should answer it: an unknown
-   * tool, arguments the tool's schema refuses (the SDK words the refusal), a progress token or a task.
+   * The answer to a tools/call with these params, as the JSON text of its result, or null when the SDK
+   * should answer it: an unknown tool, arguments the tool's schema refuses (the SDK words the
+   * refusal), a progress token or a task.
    */
-  direct(params: unknown, signal: AbortSignal): Promise<CallToolResult> | null;
+  direct(params: unknown, signal: AbortSignal): Promise<string> | null;
 }
 
 export function createToolCaller(context: CallContext, tools: readonly ToolDefinition[] = TOOLS): ToolCaller {
@@ -60,7 +60,7 @@ export function createToolCaller(context: CallContext, tools: readonly ToolDefin
         return null; // an asynchronous refinement: the SDK parses asynchronously
       }
       if (!parsed.success) return null;
-      return runTool(tool, parsed.data as Record<string, unknown>, base, { signal, limits });
+      return runTool(tool, parsed.data as Record<string, unknown>, base, { signal, limits }).then(resultJson);
     },
   };
 }

@@ -7,7 +7,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { InputError, TraceDoctorError, type ErrorCode } from "../errors.js";
 import { logDebug, logError } from "../log.js";
 import { runInScope, stoppedError, type RequestScope } from "../request-scope.js";
-import { answerBytes, capStrings, cutString, fitAnswer } from "../answer-budget.js";
+import { answerBytes, answerBytesOfJson, capStrings, cutString, fitAnswer } from "../answer-budget.js";
 import type { ToolContext, ToolDefinition } from "./tool-definition.js";
 
 export const ERROR_META_KEY = "trace-doctor/error";
@@ -55,6 +55,17 @@ export function rejectNulBytes(value: unknown, path = "arguments"): void {
   else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) rejectNulBytes(v, path === "arguments" ? k : `${path}.${k}`);
 }
 
+/** Answers whose structured content was serialized when it was measured (runTool). */
+const structuredJson = new WeakMap<CallToolResult, string>();
+
+/** A result as JSON text, as JSON.stringify writes it; the structured content measured by runTool is not serialized again. */
+export function resultJson(result: CallToolResult): string {
+  const json = structuredJson.get(result);
+  const keys = Object.keys(result);
+  if (json === undefined || keys.length !== 2 || keys[0] !== "content" || keys[1] !== "structuredContent") return JSON.stringify(result);
+  return `{"content":${JSON.stringify(result.content)},"structuredContent":${json}}`;
+}
+
 export interface CallLimits {
   requestTimeoutMs: number;
   maxAnswerBytes: number;
@@ -90,15 +101,17 @@ export async function runTool(
       call.progress.last = what;
     },
   };
-  // The answer fits() last found to fit as it is, with its text: returned as it is, not drawn again.
-  let fitted: { structured: object; text: string } | null = null;
+  // The answer fits() last found to fit as it is, with its text and JSON: returned as it is, not drawn
+  // or serialized again.
+  let fitted: { structured: object; text: string; json: string } | null = null;
   const ctx: ToolContext = {
     ...base,
     signal: controller.signal,
     fits: (structured) => {
       const text = tool.render(structured as Record<string, unknown>, input, ctx);
-      if (answerBytes(structured, text) <= limits.maxAnswerBytes) {
-        fitted = { structured, text };
+      const json = JSON.stringify(structured) ?? "";
+      if (answerBytesOfJson(json, text) <= limits.maxAnswerBytes) {
+        fitted = { structured, text, json };
         return true;
       }
       // Long data values are shortened by the generic cut anyway: judge the answer as it would be then.
@@ -111,13 +124,15 @@ export async function runTool(
     const structured = (await runInScope(scope, () => tool.handler(ctx, input))) as Record<string, unknown>;
     // An answer that came back after the client gave up or the deadline passed is not sent as if in time.
     if (controller.signal.aborted) throw stoppedError(scope);
-    const known = fitted as { structured: object; text: string } | null;
+    const known = fitted as { structured: object; text: string; json: string } | null;
     const answer =
       known?.structured === structured
         ? { structured, text: known.text, cut: null }
         : fitAnswer(structured, (s) => tool.render(s, input, ctx), limits.maxAnswerBytes, { keepTail: tool.keepTail ?? [] });
     logDebug(`${tool.name}: answered in ${Date.now() - startedMs} ms${answer.cut ? `, cut to fit ${limits.maxAnswerBytes} bytes` : ""}`);
-    return { content: [{ type: "text", text: answer.text }], structuredContent: answer.structured };
+    const result: CallToolResult = { content: [{ type: "text", text: answer.text }], structuredContent: answer.structured };
+    if (known?.structured === structured) structuredJson.set(result, known.json);
+    return result;
   } catch (err) {
     const result = resultOfError(controller.signal.aborted && !(err instanceof TraceDoctorError) ? stoppedError(scope) : err, tool.name);
     logDebug(`${tool.name}: ${String((result._meta?.[ERROR_META_KEY] as { code?: string } | undefined)?.code)} after ${Date.now() - startedMs} ms`);
