@@ -7,6 +7,8 @@ export type LogLevel = "debug" | "info" | "notice" | "warning" | "error";
 type Sink = (level: LogLevel, message: string) => void;
 
 const sinks = new Set<Sink>();
+/** Per sink, whether it takes a line of this level now; a sink without one takes every line. */
+const wants = new Map<Sink, (level: LogLevel) => boolean>();
 let secrets: string[] = [];
 
 /** Values that must never be logged (the Sentry token, the database password, the HTTP token). */
@@ -20,13 +22,21 @@ export function scrubSecrets(text: string): string {
   return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]+):[^@\s]*@/gi, "$1:***@");
 }
 
-/** Receives every line from now on; returns the unsubscribe. */
-export function onLog(sink: Sink): () => void {
+/**
+ * Receives every line from now on (those `accepts` takes, when given: a debug line nobody takes is
+ * not even scrubbed); returns the unsubscribe.
+ */
+export function onLog(sink: Sink, accepts?: (level: LogLevel) => boolean): () => void {
   sinks.add(sink);
-  return () => sinks.delete(sink);
+  if (accepts) wants.set(sink, accepts);
+  return () => {
+    sinks.delete(sink);
+    wants.delete(sink);
+  };
 }
 
 function write(level: LogLevel, message: string): void {
+  if (level === "debug" && ![...sinks].some((sink) => wants.get(sink)?.(level) ?? true)) return;
   const line = scrubSecrets(message);
   if (level !== "debug") process.stderr.write(`[trace-doctor] ${level === "error" ? "error: " : level === "warning" ? "warning: " : ""}${line}\n`);
   for (const sink of sinks) {

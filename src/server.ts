@@ -131,10 +131,13 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
     minLevel = request.params.level;
     return {};
   });
-  const stopLogging = onLog((level, message) => {
-    if (minLevel === null || !server.isConnected() || LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(minLevel)) return;
-    void server.sendLoggingMessage({ level, logger: SERVER_NAME, data: message }).catch(() => {});
-  });
+  const wanted = (level: LoggingLevel) => minLevel !== null && server.isConnected() && LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(minLevel);
+  const stopLogging = onLog(
+    (level, message) => {
+      if (wanted(level)) void server.sendLoggingMessage({ level, logger: SERVER_NAME, data: message }).catch(() => {});
+    },
+    wanted,
+  );
   const close = server.close.bind(server);
   server.close = async () => {
     stopLogging();
