@@ -10,6 +10,7 @@
 // load), and pg-native (pg's optional native binding, never installed by this package).
 
 import { readFile, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type BuildOptions, type Metafile, type Plugin } from "esbuild";
 import { compilePrompts } from "../src/prompts/prompt-library.js";
@@ -52,6 +53,24 @@ const sdkServerLazyAjv: Plugin = {
   },
 };
 
+/**
+ * zod's `locales` namespace re-exports its 60-odd message languages, some 370 KB of the zod chunk that
+ * Node parses before the first tool call can run. Nothing here asks for a language: zod configures
+ * English itself, and every message this server words is its own. So the bundle's `locales` holds
+ * English only (a build that finds the index changed fails, rather than ship a different namespace).
+ */
+const zodEnglishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onLoad({ filter: /[\/]node_modules[\/]zod[\/]v4[\/]locales[\/]index\.js$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const english = 'export { default as en } from "./en.js";';
+      if (!source.includes(english)) throw new Error(`${args.path} no longer has ${english} — see scripts/build-server.ts`);
+      return { contents: english, loader: "js", resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 /** What both builds share: ESM for Node 20, no source maps (the package ships no sources to map to). */
 const COMMON: BuildOptions = {
   bundle: true,
@@ -78,7 +97,7 @@ export async function buildServer(): Promise<Metafile> {
     chunkNames: "chunks/[name]-[hash]",
     splitting: true,
     external: EXTERNAL,
-    plugins: [pgNodeOnly, sdkServerLazyAjv],
+    plugins: [pgNodeOnly, sdkServerLazyAjv, zodEnglishOnly],
     // prompts/ as the build parsed and checked it (a malformed file fails the build): the server takes a
     // file from here while it still reads the same, and parses only one edited since.
     // And tools/list and initialize as the SDK answers them for these tools (src/tool-list.ts): served as is.
