@@ -186,7 +186,13 @@ export class StdioFront {
         // As reply() writes it, with the result already serialized.
         this.options.output.write(`{"result":${resultJson},"jsonrpc":"2.0","id":${JSON.stringify(id)}}\n`);
       },
-      () => this.running.delete(id),
+      (err: unknown) => {
+        // runTool turns every failure into a result; should one escape, the call is still answered, as
+        // the SDK answers a handler that throws.
+        if (this.running.get(id) !== controller) return;
+        this.running.delete(id);
+        void write(this.options.output, { jsonrpc: "2.0", id, error: { code: -32603, message: `Internal error: ${err instanceof Error ? err.message : String(err)}` } });
+      },
     );
     return true;
   }

@@ -49,6 +49,8 @@ afterEach(async () => {
 interface HarnessOptions {
   context?: ServerContext;
   direct?: boolean;
+  /** In place of the real caller. */
+  caller?: ToolCaller;
 }
 
 function harness(options: HarnessOptions = {}): Harness & { directAnswers: () => number } {
@@ -72,7 +74,7 @@ function harness(options: HarnessOptions = {}): Harness & { directAnswers: () =>
   const server = createServer(ctx);
   closers.push(() => server.close());
   let direct = 0;
-  const inner = options.direct ? createToolCaller(ctx) : null;
+  const inner = options.caller ?? (options.direct ? createToolCaller(ctx) : null);
   const caller: ToolCaller | undefined = inner
     ? {
         direct(params, signal) {
@@ -300,6 +302,13 @@ describe("tools/call once the SDK has loaded", () => {
     expect(answerTo(h, 1)).toEqual([]);
     expect(JSON.stringify(answerTo(h, 2)[0]!.result)).toContain("execute_question");
     expect(h.directAnswers()).toBe(2);
+  });
+
+  it("answers a call whose caller fails with a JSON-RPC error, as the SDK answers a handler that throws", async () => {
+    const h = await loaded({ context: spansContext, caller: { direct: () => Promise.reject(new Error("the caller broke")) } });
+    h.send({ id: 1, method: "tools/call", params: { name: "get_trace", arguments: { trace_id: "t1" } } });
+    await h.until(() => answerTo(h, 1).length === 1);
+    expect(answerTo(h, 1)[0]!.error).toEqual({ code: -32603, message: "Internal error: the caller broke" });
   });
 
   it("leaves every call to the SDK when no caller is loaded (telemetry on)", async () => {
