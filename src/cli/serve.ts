@@ -1,8 +1,8 @@
 // `trace-doctor serve`: MCP over stdio (what clients start, and often) or Streamable HTTP (--http).
-// The built server answers a stdio client's initialize and tools/list before its SDK has loaded
-// (stdio-front.ts): this module and what it imports statically hold no SDK, zod or tool code; the
-// server, the HTTP transport, the database adapters (pg or the demo's PGlite) and @sentry/node are
-// behind dynamic imports.
+// The built server answers a stdio client's initialize and tools/list before its SDK has loaded, and
+// its tool calls once the tools' code has (stdio-front.ts): this module and what it imports statically
+// hold no SDK, zod or tool code; the tools, the server, the HTTP transport, the database adapters (pg
+// or the demo's PGlite) and @sentry/node are behind dynamic imports.
 
 import { BUILT_INITIALIZE, BUILT_TOOL_LIST } from "../built-answers.js";
 import { secretsOf, type Config } from "../config.js";
@@ -30,17 +30,18 @@ export async function serveStdio(config: Config): Promise<void> {
   process.on("SIGINT", () => void shutdown());
   process.on("SIGTERM", () => void shutdown());
   const sdk = async () => {
-    const [{ createServer }, { JSONRPCMessageSchema }, { createToolCaller }] = await Promise.all([
-      import("../server.js"),
-      import("@modelcontextprotocol/sdk/types.js"),
-      import("../tools/tool-caller.js"),
-    ]);
+    const [{ createServer }, { JSONRPCMessageSchema }] = await Promise.all([import("../server.js"), import("@modelcontextprotocol/sdk/types.js")]);
     const mcp = createServer(runtime.context, telemetry.wrap);
     server = mcp;
     applyServerHeapFlags();
-    // With telemetry on, every call goes through the SDK server it instruments.
-    const caller = config.telemetryDsn ? undefined : createToolCaller(runtime.context);
-    return { server: mcp, parse: (m: unknown) => JSONRPCMessageSchema.parse(m), ...(caller ? { caller } : {}) };
+    return { server: mcp, parse: (m: unknown) => JSONRPCMessageSchema.parse(m) };
+  };
+  // With telemetry on, every call goes through the SDK server it instruments.
+  const loadCaller = async () => {
+    if (config.telemetryDsn) return null;
+    const { createToolCaller } = await import("../tools/tool-caller.js");
+    applyServerHeapFlags();
+    return createToolCaller(runtime.context);
   };
   if (BUILT_INITIALIZE && BUILT_TOOL_LIST !== undefined) {
     const front = new StdioFront({
@@ -52,6 +53,7 @@ export async function serveStdio(config: Config): Promise<void> {
         const loaded = await sdk();
         return { ...loaded, server: { connect: (t) => loaded.server.connect(t as unknown as Parameters<typeof loaded.server.connect>[0]) } };
       },
+      loadCaller,
       onMismatch: (front, answer) => logError(`initialize was answered before the SDK loaded, and the SDK answers differently (a stale build?): ${JSON.stringify(front)} vs ${JSON.stringify(answer)}`),
       onLoadError: (err) => {
         logError(`cannot load the MCP server: ${err instanceof Error ? err.message : String(err)}`);

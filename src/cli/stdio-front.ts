@@ -8,6 +8,8 @@
 // SDK learns the client's capabilities and protocol version; its answer, the same, is not sent again),
 // then everything kept, then the rest of stdin as it comes. A message the front cannot answer starts
 // the loading at once; otherwise it starts once tools/list is answered, or soon after initialize.
+// The tools' code loads first: once it has, the common tools/call is answered here (tools/tool-caller.ts),
+// before the SDK has loaded and after.
 
 import type { Readable, Writable } from "node:stream";
 import type { BuiltInitialize } from "../built-answers.js";
@@ -91,6 +93,11 @@ export interface FrontOptions {
    * common tools/call without the SDK's request machinery (tools/tool-caller.ts).
    */
   load: () => Promise<{ server: FrontedServer; parse: (message: unknown) => unknown; caller?: ToolCaller }>;
+  /**
+   * Loads the tool caller alone, before the SDK: from then on the front answers the common tools/call
+   * while the SDK still loads. Null (telemetry instruments the SDK server): every call waits for it.
+   */
+  loadCaller?: () => Promise<ToolCaller | null>;
   /** The SDK's initialize answer differs from the front's (a stale build): said, not fatal. */
   onMismatch?: (front: unknown, sdk: unknown) => void;
   onLoadError: (err: unknown) => void;
@@ -154,7 +161,7 @@ export class StdioFront {
     } catch {
       // kept as it is: the SDK reports it
     }
-    if (message && this.answer(message)) return;
+    if (message && (this.answer(message) || this.callDirect(message))) return;
     this.kept.push(message ?? ({ unparsed: line } as Message));
     this.load();
   }
@@ -240,6 +247,13 @@ export class StdioFront {
   }
 
   private async handOver(): Promise<void> {
+    // The tools first (most of what loads): with them, calls are answered while the SDK loads.
+    const early = (await this.options.loadCaller?.()) ?? null;
+    if (early) {
+      this.caller = early;
+      const kept = this.kept.splice(0);
+      for (const m of kept) if (!this.callDirect(m)) this.kept.push(m);
+    }
     const { server, parse, caller } = await this.options.load();
     const transport = new FrontTransport(this.options.output, parse);
     await server.connect(transport);
@@ -249,7 +263,7 @@ export class StdioFront {
     }
     // From here on, lines go straight to the SDK (or the caller); what was kept goes first, in order.
     this.transport = transport;
-    this.caller = caller ?? null;
+    this.caller = early ?? caller ?? null;
     for (const m of this.kept.splice(0)) {
       if ("unparsed" in m) transport.onerror?.(new Error(`not JSON: ${String((m as { unparsed: string }).unparsed).slice(0, 200)}`));
       else if (!this.callDirect(m)) transport.deliver(m);

@@ -16,7 +16,7 @@ import { executionSummary } from "../analysis/execution-summary.js";
 import { InputError, NotFoundError } from "../errors.js";
 import { chosenBaseline, executionBaseline } from "../investigation/execution-baseline.js";
 import { findExecution, requireOneId } from "../investigation/execution-lookup.js";
-import { WATERFALL_TOOL_META } from "../ui/waterfall-resource.js";
+import { WATERFALL_TOOL_META } from "../ui/waterfall-meta.js";
 import { defineTool, READ_ONLY, sampleInput } from "./tool-definition.js";
 
 export const compareExecutionsInput = z.object({

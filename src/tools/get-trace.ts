@@ -8,7 +8,7 @@ import { buildTraceReport, type MetadataMode, type TraceReport } from "../analys
 import { renderWaterfall } from "../analysis/waterfall.js";
 import { InputError } from "../errors.js";
 import { findExecution, requireOneId } from "../investigation/execution-lookup.js";
-import { WATERFALL_TOOL_META } from "../ui/waterfall-resource.js";
+import { WATERFALL_TOOL_META } from "../ui/waterfall-meta.js";
 import { defineTool, READ_ONLY } from "./tool-definition.js";
 
 export const MAX_SPANS_LIMIT = 500;

@@ -8,24 +8,9 @@ import { ErrorCode, McpError, type ReadResourceResult } from "@modelcontextproto
 import { answerBytes } from "../answer-budget.js";
 import { DEFAULT_MAX_ANSWER_BYTES } from "../limits.js";
 import { packageFile } from "../package-files.js";
+import { MCP_APP_MIME_TYPE, WATERFALL_URI } from "./waterfall-meta.js";
 
-/** The MCP Apps extension (SEP-1865, 2026-01-26), as named in `capabilities.extensions`. */
-export const UI_EXTENSION_ID = "io.modelcontextprotocol/ui";
-export const MCP_APP_MIME_TYPE = "text/html;profile=mcp-app";
-export const WATERFALL_URI = "ui://trace-doctor/waterfall";
-
-/** What the server declares under `capabilities.extensions` (SEP-2133 lets servers advertise extensions too). */
-export const UI_EXTENSION_CAPABILITY: Record<string, object> = { [UI_EXTENSION_ID]: { mimeTypes: [MCP_APP_MIME_TYPE] } };
-
-/**
- * `_meta` for a tool whose answer the view draws: get_trace's as a waterfall, compare_executions' as a
- * comparison (recognised by its shape). The flat key is the spec's deprecated spelling, still read by
- * hosts that predate `ui.resourceUri`; the ext-apps SDK's registerAppTool writes both the same way.
- */
-export const WATERFALL_TOOL_META: Readonly<Record<string, unknown>> = Object.freeze({
-  ui: Object.freeze({ resourceUri: WATERFALL_URI }),
-  "ui/resourceUri": WATERFALL_URI,
-});
+export { MCP_APP_MIME_TYPE, UI_EXTENSION_CAPABILITY, UI_EXTENSION_ID, WATERFALL_TOOL_META, WATERFALL_URI } from "./waterfall-meta.js";
 
 /** Built by `npm run build` (scripts/build-view.ts); tests and the package read the same file. */
 const BUILT = ["dist", "ui", "waterfall.html"];

@@ -51,6 +51,8 @@ interface HarnessOptions {
   direct?: boolean;
   /** In place of the real caller. */
   caller?: ToolCaller;
+  /** The caller loads on its own, before the SDK (as the built server's does). */
+  early?: boolean;
 }
 
 function harness(options: HarnessOptions = {}): Harness & { directAnswers: () => number } {
@@ -92,8 +94,9 @@ function harness(options: HarnessOptions = {}): Harness & { directAnswers: () =>
     load: async () => {
       asked = true;
       await released;
-      return { server: server as unknown as FrontedServer, parse: (m) => JSONRPCMessageSchema.parse(m), ...(caller ? { caller } : {}) };
+      return { server: server as unknown as FrontedServer, parse: (m) => JSONRPCMessageSchema.parse(m), ...(caller && !options.early ? { caller } : {}) };
     },
+    ...(options.early ? { loadCaller: async () => caller ?? null } : {}),
     onMismatch: (a, b) => mismatches.push({ front: a, sdk: b }),
     onLoadError: (err) => {
       throw err;
@@ -309,6 +312,29 @@ describe("tools/call once the SDK has loaded", () => {
     h.send({ id: 1, method: "tools/call", params: { name: "get_trace", arguments: { trace_id: "t1" } } });
     await h.until(() => answerTo(h, 1).length === 1);
     expect(answerTo(h, 1)[0]!.error).toEqual({ code: -32603, message: "Internal error: the caller broke" });
+  });
+
+  it("answers tools/call once the tools have loaded, while the SDK is still loading, and keeps the rest for it", async () => {
+    const h = harness({ context: spansContext, direct: true, early: true });
+    h.send(init(0));
+    h.send({ method: "notifications/initialized" });
+    h.send({ id: 1, method: "tools/call", params: { name: "get_trace", arguments: { trace_id: "t1" } } });
+    h.send({ id: 2, method: "prompts/list" });
+    h.send({ id: 3, method: "tools/call", params: { name: "get_trace", arguments: { trace_id: "t1", max_spans: 0 } } });
+    h.send({ id: 4, method: "tools/call", params: { name: "find_gaps", arguments: { trace_id: "t1" } } });
+    await h.until(() => answerTo(h, 1).length === 1 && answerTo(h, 4).length === 1);
+    expect(h.front.handedOver).toBe(false);
+    expect(JSON.stringify(answerTo(h, 1)[0]!.result)).toContain("503 Service Unavailable");
+    // What the caller leaves (a prompt list, a refusal) waits for the SDK, and gets its answer then.
+    expect(answerTo(h, 2)).toEqual([]);
+    expect(answerTo(h, 3)).toEqual([]);
+    h.release();
+    await h.until(() => answerTo(h, 2).length === 1 && answerTo(h, 3).length === 1);
+    expect(JSON.stringify(answerTo(h, 3)[0]!.result)).toMatch(/Input validation error/);
+    h.send({ id: 5, method: "tools/call", params: { name: "get_trace", arguments: { trace_id: "t3" } } });
+    await h.until(() => answerTo(h, 5).length === 1);
+    expect(h.directAnswers()).toBe(3);
+    expect(h.mismatches).toEqual([]);
   });
 
   it("leaves every call to the SDK when no caller is loaded (telemetry on)", async () => {
