@@ -36,7 +36,7 @@ export interface ToolContext {
   /**
    * Whether a structured answer and its rendering fit the answer budget (long data values counted as the
    * generic cut would shorten them). An answer found to fit as it is and then returned unchanged, the
-   * same object, is sent with the text drawn here.
+   * same object, is sent with the text drawn and the JSON measured here.
    */
   fits(structured: object): boolean;
 }
