@@ -88,11 +88,8 @@ export interface FrontOptions {
   output: Writable;
   answers: BuiltInitialize & { toolList: string };
   instructions: string;
-  /**
-   * Loads the SDK server; `parse` checks a message as the SDK's transport does; `caller` answers the
-   * common tools/call without the SDK's request machinery (tools/tool-caller.ts).
-   */
-  load: () => Promise<{ server: FrontedServer; parse: (message: unknown) => unknown; caller?: ToolCaller }>;
+  /** Loads the SDK server; `parse` checks a message as the SDK's transport does. */
+  load: () => Promise<{ server: FrontedServer; parse: (message: unknown) => unknown }>;
   /**
    * Loads the tool caller alone, before the SDK: from then on the front answers the common tools/call
    * while the SDK still loads. Null (telemetry instruments the SDK server): every call waits for it.
@@ -248,13 +245,13 @@ export class StdioFront {
 
   private async handOver(): Promise<void> {
     // The tools first (most of what loads): with them, calls are answered while the SDK loads.
-    const early = (await this.options.loadCaller?.()) ?? null;
-    if (early) {
-      this.caller = early;
+    const caller = (await this.options.loadCaller?.()) ?? null;
+    if (caller) {
+      this.caller = caller;
       const kept = this.kept.splice(0);
       for (const m of kept) if (!this.callDirect(m)) this.kept.push(m);
     }
-    const { server, parse, caller } = await this.options.load();
+    const { server, parse } = await this.options.load();
     const transport = new FrontTransport(this.options.output, parse);
     await server.connect(transport);
     if (this.initialize) {
@@ -263,7 +260,6 @@ export class StdioFront {
     }
     // From here on, lines go straight to the SDK (or the caller); what was kept goes first, in order.
     this.transport = transport;
-    this.caller = early ?? caller ?? null;
     for (const m of this.kept.splice(0)) {
       if ("unparsed" in m) transport.onerror?.(new Error(`not JSON: ${String((m as { unparsed: string }).unparsed).slice(0, 200)}`));
       else if (!this.callDirect(m)) transport.deliver(m);

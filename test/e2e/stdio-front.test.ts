@@ -51,8 +51,6 @@ interface HarnessOptions {
   direct?: boolean;
   /** In place of the real caller. */
   caller?: ToolCaller;
-  /** The caller loads on its own, before the SDK (as the built server's does). */
-  early?: boolean;
 }
 
 function harness(options: HarnessOptions = {}): Harness & { directAnswers: () => number } {
@@ -94,9 +92,10 @@ function harness(options: HarnessOptions = {}): Harness & { directAnswers: () =>
     load: async () => {
       asked = true;
       await released;
-      return { server: server as unknown as FrontedServer, parse: (m) => JSONRPCMessageSchema.parse(m), ...(caller && !options.early ? { caller } : {}) };
+      return { server: server as unknown as FrontedServer, parse: (m) => JSONRPCMessageSchema.parse(m) };
     },
-    ...(options.early ? { loadCaller: async () => caller ?? null } : {}),
+    // The caller loads on its own, before the SDK, as the built server's does.
+    loadCaller: async () => caller ?? null,
     onMismatch: (a, b) => mismatches.push({ front: a, sdk: b }),
     onLoadError: (err) => {
       throw err;
@@ -315,7 +314,7 @@ describe("tools/call once the SDK has loaded", () => {
   });
 
   it("answers tools/call once the tools have loaded, while the SDK is still loading, and keeps the rest for it", async () => {
-    const h = harness({ context: spansContext, direct: true, early: true });
+    const h = harness({ context: spansContext, direct: true });
     h.send(init(0));
     h.send({ method: "notifications/initialized" });
     h.send({ id: 1, method: "tools/call", params: { name: "get_trace", arguments: { trace_id: "t1" } } });

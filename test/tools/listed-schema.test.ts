@@ -77,17 +77,24 @@ describe("listed output schemas", () => {
     });
   });
 
-  it("serves every tool's full output schema, as the SDK derives it, as resource trace-doctor://output-schemas", async () => {
+  /** A server with no database (the schemas need none) and a client connected to it in memory. */
+  async function connected(limits?: { maxAnswerBytes: number }) {
     const unread = { label: "no database", query: () => Promise.reject(new Error("not read")), close: async () => {} };
     const server = createServer({
       spans: new SpanTable(unread, "trace_spans", ["job_id"], {}),
       dataSource: { kind: "postgres", label: unread.label },
       settings: { maxTraceSpans: 1, immediateMs: 1, unfinishedAfterMs: 1, jobTagKeys: ["job_id"] },
       sentry: { client: null, missing: [], source: "none" },
+      ...(limits ? { limits } : {}),
     });
     const client = new Client({ name: "schema-test", version: "1" });
     const [a, b] = InMemoryTransport.createLinkedPair();
     await Promise.all([server.connect(b), client.connect(a)]);
+    return { server, client };
+  }
+
+  it("serves every tool's full output schema, as the SDK derives it, as resource trace-doctor://output-schemas", async () => {
+    const { server, client } = await connected();
     const read = await client.readResource({ uri: OUTPUT_SCHEMAS_URI });
     const content = read.contents[0] as { text: string; mimeType?: string };
     expect(content.mimeType).toBe("application/json");
@@ -99,17 +106,7 @@ describe("listed output schemas", () => {
   });
 
   it("refuses the full schemas, saying why, when the answer budget is below them", async () => {
-    const unread = { label: "no database", query: () => Promise.reject(new Error("not read")), close: async () => {} };
-    const server = createServer({
-      spans: new SpanTable(unread, "trace_spans", ["job_id"], {}),
-      dataSource: { kind: "postgres", label: unread.label },
-      settings: { maxTraceSpans: 1, immediateMs: 1, unfinishedAfterMs: 1, jobTagKeys: ["job_id"] },
-      sentry: { client: null, missing: [], source: "none" },
-      limits: { maxAnswerBytes: 5000 },
-    });
-    const client = new Client({ name: "schema-test", version: "1" });
-    const [a, b] = InMemoryTransport.createLinkedPair();
-    await Promise.all([server.connect(b), client.connect(a)]);
+    const { server, client } = await connected({ maxAnswerBytes: 5000 });
     await expect(client.readResource({ uri: OUTPUT_SCHEMAS_URI })).rejects.toThrow(/over the answer budget of 5000 \(TRACE_DOCTOR_MAX_ANSWER_BYTES\)/);
     await client.close();
     await server.close();
