@@ -112,6 +112,11 @@ export class SpanSql {
     return c.sql;
   }
 
+  /** Every contract column the table has, quoted and comma-separated: the columns the statements read. */
+  get columnList(): string {
+    return [...this.columns.values()].map((c) => c.sql).join(", ");
+  }
+
   /** The column's type as the catalog states it, or null when the table lacks it. */
   typeOf(column: ContractColumn): string | null {
     return this.columns.get(column)?.type ?? null;

@@ -3,10 +3,12 @@
 // from SpanSql; every statement is built from validated, quoted identifiers; every value is a parameter.
 
 import type { Span } from "../analysis/span.js";
-import type { ReadOnlyDatabase, Row } from "./database.js";
-import { quoteTableName, validateCorrelationKey, type ColumnMapping } from "./span-columns.js";
+import { DatabaseError, type ReadOnlyDatabase, type Row } from "./database.js";
+import { fingerprintSql, readPartitionMap, recentPartitions, type PartitionMap } from "./recent-partitions.js";
+import { actualColumn, quoteTableName, validateCorrelationKey, type ColumnMapping } from "./span-columns.js";
 import { SpanSql } from "./span-sql.js";
 import { DAY_MS, HOUR_MS } from "../analysis/defaults.js";
+import { logDebug } from "../log.js";
 import { outsideScope } from "../request-scope.js";
 
 export interface TimeRange {
@@ -103,26 +105,42 @@ const MAX_IN_LIST = 5000;
 
 /**
  * On a partitioned table, a lookup without a time searches the partitions of this last stretch first
- * (now minus this, onward). A match whose first span is within RECENT_GUARD_MS of that bound may have
- * older spans, so it is read again from every partition: traces and jobs are taken to last under a day.
+ * (those holding spans from now minus this, onward). A match whose first span is within RECENT_GUARD_MS
+ * of the oldest time those partitions are complete from may have older spans, so it is read again from
+ * every partition: traces and jobs are taken to last under half a day.
  */
 export const RECENT_LOOKUP_MS = DAY_MS;
 const RECENT_GUARD_MS = 12 * HOUR_MS;
 /** Spans stamped up to this far in the future (clock skew) are still found by the recent search. */
 const FUTURE_SKEW_MS = HOUR_MS;
 
+/**
+ * Where executionOnce() looks: every partition (or the plain table); the parent bounded to a recent
+ * range (planned per call, pruned to the partitions the range covers); or partitions by name, whose
+ * plan Postgres caches, as on a plain table.
+ */
+type LookupScope = { kind: "all" } | { kind: "range"; range: TimeRange } | { kind: "named"; names: readonly string[] };
+const ALL: LookupScope = { kind: "all" };
+
 /** What executionOnce()'s statement text depends on. */
 interface ExecutionShape {
   kind: "trace_id" | "job_id";
-  recent: boolean;
+  scope: LookupScope["kind"];
+  /** The partitions a named scope reads. */
+  names: readonly string[];
   /** A trace's linked hops (kind trace_id). */
   linked: boolean;
 }
 
+/** executionOnce()'s rows, and for a named scope the fingerprint of the children it saw. */
+type ScopedRows = ExecutionRows & { fingerprint?: string };
+
 export class SpanTable implements SpanReader {
   private columns: Promise<SpanSql> | null = null;
-  /** executionOnce()'s statement per shape (a handful at most). */
+  /** executionOnce()'s statement per shape (a handful, plus one per day's set of recent partitions). */
   private readonly executionTexts = new Map<string, string>();
+  /** A partitioned table's children, read when a lookup first needs them; null when they cannot be named. */
+  private partitionMap: Promise<PartitionMap | null> | null = null;
 
   constructor(
     private readonly db: ReadOnlyDatabase,
@@ -177,22 +195,65 @@ export class SpanTable implements SpanReader {
 
   async execution(q: ExecutionQuery, nowMs = Date.now()): Promise<ExecutionRows> {
     const t = await this.sql();
-    const other = q.first === "trace_id" ? "job_id" : "trace_id";
-    // The kind asked for first, the other only when it matched nothing: one statement in the common
-    // case, and each statement plans (and runs) only its own kind.
-    const search = async (recent: TimeRange | null) => {
-      const found = await this.executionOnce(t, q, recent, q.first);
-      return found.by !== null ? found : this.executionOnce(t, q, recent, other);
-    };
-    if (!t.partitioned) return search(null);
-    // Partitioned: planning a statement costs per partition it may touch, so the recent partitions
-    // (two or three) are searched first, and every partition only when they miss.
-    const recent = { fromMs: nowMs - RECENT_LOOKUP_MS, toMs: nowMs + FUTURE_SKEW_MS };
-    const found = await search(recent);
+    if (!t.partitioned) return this.search(t, q, ALL);
+    // Partitioned: the recent partitions are searched first, and every partition only when they miss.
+    const found = (await this.namedSearch(t, q, nowMs)) ?? (await this.rangeSearch(t, q, nowMs));
     const firstStart = found.spans.reduce((min, s) => Math.min(min, s.startMs), Infinity);
-    if (found.by !== null && firstStart >= recent.fromMs + RECENT_GUARD_MS) return found;
-    const all = await search(null);
+    if (found.by !== null && firstStart >= found.completeFromMs + RECENT_GUARD_MS) return strip(found);
+    const all = await this.search(t, q, ALL);
     return found.by === null ? { ...all, widenedAfterMs: RECENT_LOOKUP_MS } : all;
+  }
+
+  /**
+   * The kind asked for first, the other only when it matched nothing: one statement in the common case,
+   * and each statement plans (and runs) only its own kind. A named scope whose children changed since
+   * the map was read ends the search early: `stale`.
+   */
+  private async search(t: SpanSql, q: ExecutionQuery, scope: LookupScope, fingerprint?: string): Promise<ScopedRows & { stale?: boolean }> {
+    const found = await this.executionOnce(t, q, scope, q.first);
+    if (fingerprint !== undefined && found.fingerprint !== fingerprint) return { ...found, stale: true };
+    if (found.by !== null) return found;
+    const other = await this.executionOnce(t, q, scope, q.first === "trace_id" ? "job_id" : "trace_id");
+    return fingerprint !== undefined && other.fingerprint !== fingerprint ? { ...other, stale: true } : other;
+  }
+
+  /**
+   * The recent partitions by name (their plans cached). Null when the table's children cannot be named
+   * (partitioned some other way), or keep changing under the search.
+   */
+  private async namedSearch(t: SpanSql, q: ExecutionQuery, nowMs: number): Promise<(ExecutionRows & { completeFromMs: number }) | null> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const map = await this.partitions(t);
+      if (map === null) return null;
+      const recent = recentPartitions(map, nowMs - RECENT_LOOKUP_MS);
+      if (!recent.names.length) return { ...NOTHING, completeFromMs: Infinity };
+      try {
+        const found = await this.search(t, q, { kind: "named", names: recent.names }, map.fingerprint);
+        if (!found.stale) return { ...strip(found), completeFromMs: recent.completeFromMs };
+      } catch (err) {
+        // A named partition was dropped since the map was read.
+        if (!(err instanceof DatabaseError && err.reason === "missing_table")) throw err;
+      }
+      logDebug(`${this.table}: its partitions changed; reading them again`);
+      this.partitionMap = null;
+    }
+    return null;
+  }
+
+  /** The parent, bounded to the recent range: planned on every call. */
+  private async rangeSearch(t: SpanSql, q: ExecutionQuery, nowMs: number): Promise<ExecutionRows & { completeFromMs: number }> {
+    const range = { fromMs: nowMs - RECENT_LOOKUP_MS, toMs: nowMs + FUTURE_SKEW_MS };
+    return { ...(await this.search(t, q, { kind: "range", range })), completeFromMs: range.fromMs };
+  }
+
+  /** The children and their bounds, read once (again after a change, or a failed read). */
+  private partitions(t: SpanSql): Promise<PartitionMap | null> {
+    this.partitionMap ??= outsideScope(() => readPartitionMap(this.db, t.from, actualColumn(this.columnMapping, "started_at"))).catch((err: unknown) => {
+      logDebug(`${this.table}: cannot name its partitions (${(err as Error).message}); searching the parent`);
+      this.partitionMap = null;
+      return null;
+    });
+    return this.partitionMap;
   }
 
   /**
@@ -201,24 +262,27 @@ export class SpanTable implements SpanReader {
    * most recent traces carrying the value (j0…; the first key that matches wins), their spans (js), and
    * a row (m) saying which key matched and how many traces it has.
    */
-  private async executionOnce(t: SpanSql, q: ExecutionQuery, recent: TimeRange | null, kind: "trace_id" | "job_id"): Promise<ExecutionRows> {
+  private async executionOnce(t: SpanSql, q: ExecutionQuery, scope: LookupScope, kind: "trace_id" | "job_id"): Promise<ScopedRows> {
     const keys = this.correlationKeys;
-    const none: ExecutionRows = { by: null, traceCount: 0, moreTraces: false, spans: [], linked: 0, truncated: false };
     // A uuid column never holds an id that is not uuid-shaped.
-    if (kind === "trace_id" && t.isUuid("trace_id") && !looksLikeUuid(q.id)) return none;
-    const shape: ExecutionShape = { kind, recent: recent !== null, linked: kind === "trace_id" && q.linked };
+    if (kind === "trace_id" && t.isUuid("trace_id") && !looksLikeUuid(q.id)) return NOTHING;
+    const names = scope.kind === "named" ? scope.names : [];
+    const shape: ExecutionShape = { kind, scope: scope.kind, names, linked: kind === "trace_id" && q.linked };
     const params: unknown[] = [q.id, q.limit + 1];
     if (kind === "job_id") params.push(q.maxTraces + 1);
-    if (recent !== null) params.push(new Date(recent.fromMs).toISOString(), new Date(recent.toMs).toISOString());
+    if (scope.kind === "range") params.push(new Date(scope.range.fromMs).toISOString(), new Date(scope.range.toMs).toISOString());
     if (shape.linked) params.push(q.linkMarginMs, q.limit);
     // The text depends only on the shape: built once per shape, so the statement's name and checks are too.
-    const key = `${shape.kind}|${shape.recent}|${shape.linked}`;
+    const key = `${shape.kind}|${shape.scope}|${shape.linked}|${names.join(",")}`;
     let text = this.executionTexts.get(key);
     if (text === undefined) {
+      if (this.executionTexts.size >= 32) this.executionTexts.clear(); // old days' sets of partitions
       text = this.executionText(t, shape);
       this.executionTexts.set(key, text);
     }
     const rows = await this.db.query(text, params);
+    const fingerprint = scope.kind === "named" ? String(rows.find((r) => r.part === "p")?.trace_id) : undefined;
+    const none: ScopedRows = fingerprint === undefined ? NOTHING : { ...NOTHING, fingerprint };
     const of = (part: string) => rows.filter((r) => r.part === part);
     if (kind === "job_id") {
       const meta = of("m")[0];
@@ -227,6 +291,7 @@ export class SpanTable implements SpanReader {
       const count = Number(meta.job_traces);
       return {
         by: "job_id",
+        ...(fingerprint === undefined ? {} : { fingerprint }),
         key: keys[Number(meta.job_key)]!,
         traceCount: Math.min(count, q.maxTraces),
         moreTraces: count > q.maxTraces,
@@ -238,11 +303,13 @@ export class SpanTable implements SpanReader {
     const traceRows = of("t");
     if (!traceRows.length) return none;
     const own = traceRows.slice(0, q.limit).map(toSpan);
-    if (traceRows.length > q.limit) return { by: "trace_id", traceCount: 1, moreTraces: false, spans: own, linked: 0, truncated: true };
+    const found = fingerprint === undefined ? {} : { fingerprint };
+    if (traceRows.length > q.limit) return { by: "trace_id", ...found, traceCount: 1, moreTraces: false, spans: own, linked: 0, truncated: true };
     const extraLimit = Math.max(1, q.limit - own.length);
     const linked = of("l");
     return {
       by: "trace_id",
+      ...found,
       traceCount: 1,
       moreTraces: false,
       spans: [...own, ...linked.slice(0, extraLimit).map(toSpan)],
@@ -253,39 +320,51 @@ export class SpanTable implements SpanReader {
 
   /**
    * The statement of executionOnce() for one shape. Parameters: $1 the id, $2 the span limit, then (a
-   * job) $3 the trace limit, then the recent bounds, then (linked hops) the link margin and limit.
+   * job) $3 the trace limit, then the range's bounds, then (linked hops) the link margin and limit.
    * Each part's rows come in its CTE's order (by start time), which UNION ALL keeps: no sort on top.
+   * A named scope reads its partitions as one relation, and adds a row (p) carrying the children's
+   * fingerprint in its trace_id column.
    */
   private executionText(t: SpanSql, shape: ExecutionShape): string {
     const keys = this.correlationKeys;
     let next = shape.kind === "job_id" ? 4 : 3;
-    // Recent partitions only: constants, so pruning happens when the statement is planned.
-    const since = shape.recent ? `$${next++}::timestamptz` : null;
-    const until = shape.recent ? `$${next++}::timestamptz` : null;
+    // A recent range: constants, so pruning happens when the statement is planned.
+    const ranged = shape.scope === "range";
+    const since = ranged ? `$${next++}::timestamptz` : null;
+    const until = ranged ? `$${next++}::timestamptz` : null;
     const bound = since === null ? "" : ` AND ${t.startedAt} >= ${since} AND ${t.startedAt} < ${until}`;
+    // Named partitions: no time filter (the partitions are the bound), so the cached plan is the plain table's.
+    const from =
+      shape.scope !== "named"
+        ? t.from
+        : shape.names.length === 1
+          ? `${shape.names[0]} AS p`
+          : `(${shape.names.map((n) => `SELECT ${t.columnList} FROM ${n}`).join(" UNION ALL ")}) AS p`;
+    const marker = (width: number) =>
+      shape.scope === "named" ? `\nUNION ALL SELECT 'p', ${fingerprintSql(t.from)}, ${Array.from({ length: width - 1 }, () => "NULL").join(", ")}` : "";
     const order = `${t.startedAt}, ${t.spanId}`;
     const cols = "trace_id, span_id, parent_span_id, service, operation, start_ms, end_ms, duration_ms, status, error_message, metadata";
     if (shape.kind === "job_id") {
       const ctes = [
         ...keys.map(
-          (k, i) => `j${i} AS (SELECT ${i} AS k, ${t.traceId} AS trace_id, max(${t.startedAt}) AS last FROM ${t.from}
+          (k, i) => `j${i} AS (SELECT ${i} AS k, ${t.traceId} AS trace_id, max(${t.startedAt}) AS last FROM ${from}
                 WHERE ${t.field(k)} = $1::text${bound} GROUP BY ${t.traceId} ORDER BY last DESC LIMIT $3)`,
         ),
         `jt AS (${keys.map((_, i) => `SELECT * FROM j${i}`).join(" UNION ALL ")})`,
         `jk AS (SELECT min(k) AS k FROM jt)`,
-        `js AS (SELECT ${t.select} FROM ${t.from}
+        `js AS (SELECT ${t.select} FROM ${from}
                 WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM jt WHERE k = (SELECT k FROM jk) ORDER BY last DESC LIMIT $3 - 1))${bound}
                 ORDER BY ${order} LIMIT $2)`,
       ];
       return `WITH ${ctes.join(",\n")}
 SELECT 'j' AS part, ${cols}, NULL::int AS job_key, NULL::bigint AS job_traces FROM js
-UNION ALL SELECT 'm', ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (SELECT count(*) FROM jt WHERE jt.k = jk.k) FROM jk`;
+UNION ALL SELECT 'm', ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (SELECT count(*) FROM jt WHERE jt.k = jk.k) FROM jk${marker(cols.split(", ").length + 2)}`;
     }
     const uuid = t.isUuid("trace_id");
     const asTrace = `${t.traceId} = $1::${uuid ? "uuid" : "text"}`;
     const ctes = [
       `tr AS (SELECT ${t.select}${keys.map((k, i) => `, ${t.field(k)} AS k${i}`).join("")}
-                FROM ${t.from} WHERE ${asTrace}${bound} ORDER BY ${order} LIMIT $2)`,
+                FROM ${from} WHERE ${asTrace}${bound} ORDER BY ${order} LIMIT $2)`,
     ];
     const parts = [`SELECT 't' AS part, ${cols} FROM tr`];
     if (shape.linked) {
@@ -295,11 +374,12 @@ UNION ALL SELECT 'm', ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (S
       // With a recent bound, a constant one too (the trace starts after it), so pruning happens at plan time.
       // A trace found in the recent partitions started after the bound (RECENT_GUARD_MS), and so did its hops.
       // Every partition otherwise (the widened search): pruned at run time to a day around the trace.
-      const linkedBound = !t.partitioned
-        ? ""
-        : since === null
-          ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
-          : bound;
+      const linkedBound =
+        !t.partitioned || shape.scope === "named"
+          ? ""
+          : since === null
+            ? ` AND ${t.startedAt} BETWEEN (SELECT lo FROM b) - interval '1 day' AND (SELECT hi FROM b) + interval '1 day'`
+            : bound;
       const limit = `$${next++}::int`;
       ctes.push(
         // Bounds in whole milliseconds, as the linked window always was (Date truncates).
@@ -308,18 +388,18 @@ UNION ALL SELECT 'm', ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (S
         ...keys.flatMap((k, i) => [
           // Five values at most, the first in sort order: a trace rarely carries more than one.
           `v${i} AS (SELECT DISTINCT k${i} AS v FROM tr WHERE k${i} IS NOT NULL AND k${i} <> '' ORDER BY 1 LIMIT 5)`,
-          `l${i} AS (SELECT ${t.traceId} AS trace_id FROM ${t.from}
+          `l${i} AS (SELECT ${t.traceId} AS trace_id FROM ${from}
                 WHERE (SELECT n FROM b) <= ${limit} AND ${t.field(k)} = ANY(ARRAY(SELECT v FROM v${i}))
                   AND ${t.startedAt} BETWEEN (SELECT lo FROM b) AND (SELECT hi FROM b)${bound}
                 GROUP BY ${t.traceId} ORDER BY max(${t.startedAt}) DESC LIMIT (SELECT count(*) FROM v${i}) * 10)`,
         ]),
-        `ls AS (SELECT ${t.select} FROM ${t.from}
+        `ls AS (SELECT ${t.select} FROM ${from}
                 WHERE ${t.traceId} = ANY(ARRAY(SELECT trace_id FROM (${keys.map((_, i) => `SELECT trace_id FROM l${i}`).join(" UNION ")}) l WHERE ${own.replace(t.traceId, "trace_id")}))${linkedBound}
                 ORDER BY ${order} LIMIT greatest(1, ${limit} - (SELECT n FROM b)) + 1)`,
       );
       parts.push(`SELECT 'l', ${cols} FROM ls`);
     }
-    return `WITH ${ctes.join(",\n")}\n${parts.join("\nUNION ALL ")}`;
+    return `WITH ${ctes.join(",\n")}\n${parts.join("\nUNION ALL ")}${marker(cols.split(", ").length)}`;
   }
 
   async spansOfTraces(traceIds: readonly string[], limit: number): Promise<{ spans: Span[]; truncated: boolean }> {
@@ -440,6 +520,14 @@ UNION ALL SELECT 'm', ${cols.split(", ").map(() => "NULL").join(", ")}, jk.k, (S
       correlation: Object.fromEntries(keys.flatMap((k, i) => (r[`k${i}`] == null ? [] : [[k, String(r[`k${i}`])]]))),
     }));
   }
+}
+
+const NOTHING: ExecutionRows = { by: null, traceCount: 0, moreTraces: false, spans: [], linked: 0, truncated: false };
+
+/** ExecutionRows without what only the search inside execution() needs. */
+function strip<T extends ExecutionRows>(rows: T & { fingerprint?: string; stale?: boolean; completeFromMs?: number }): ExecutionRows {
+  const { fingerprint: _f, stale: _s, completeFromMs: _c, ...out } = rows;
+  return out;
 }
 
 export function looksLikeUuid(id: string): boolean {

@@ -105,10 +105,20 @@ describe.runIf(ready)("a table partitioned by day (35 days of spans, real Postgr
     for (const x of p) expect(partitionsIn(x.plan).size, x.sql.slice(0, 80)).toBeLessThan(30);
   });
 
-  it("get_trace of a recent trace: one statement over the last day's partitions (at most 3), hops joined", async () => {
+  it("get_trace of a recent trace: one statement naming the partitions from the day before on, hops joined", async () => {
     const p = await plans(() => tools.structured(getTrace, { trace_id: recent.trace }));
     expect(p).toHaveLength(1);
-    expect(partitionsIn(p[0]!.plan).size).toBeLessThanOrEqual(3);
+    // Yesterday's, today's, the ones ahead and the default; named, so the parent is not planned over.
+    const expected = (
+      await admin.query(
+        `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = to_regclass($1) AND (c.relname LIKE '%default' OR c.relname >= 'trace_spans_p' || to_char(now() AT TIME ZONE 'UTC' - interval '1 day', 'YYYYMMDD'))`,
+        [table],
+      )
+    ).rows.map((r) => r.relname as string);
+    expect(expected.length).toBeLessThanOrEqual(8);
+    expect([...partitionsIn(p[0]!.plan)].sort()).toEqual(expected.sort());
+    expect(p[0]!.sql).not.toContain(`FROM "${schema}"."trace_spans" `);
     const { out } = await tools.structured(getTrace, { job_id: recent.job });
     expect(out.resolved).toMatchObject({ by: "job_id" });
     expect(out.resolved.note).toBeUndefined();
@@ -126,6 +136,61 @@ describe.runIf(ready)("a table partitioned by day (35 days of spans, real Postgr
     expect(text).toMatch(/every partition was searched/);
     const byJob = await tools.structured(getTrace, { job_id: old.job });
     expect(byJob.out.trace_ids).toEqual([old.trace]);
+  });
+
+  it("a partition added, swapped or dropped after the first lookup is seen by the next one", async () => {
+    const db = new PostgresDatabase(TEST_DATABASE_URL!, { statementTimeoutMs: 30_000 });
+    const other = new SpanTable(db, table, ["job_id"]);
+    const lookup = (id: string) => other.execution({ id, first: "trace_id", limit: 1000, linked: true, linkMarginMs: 60_000, maxTraces: 20 }, now.getTime());
+    const before = await lookup(recent.trace);
+    expect(before.spans.length).toBeGreaterThan(0);
+    const tomorrow = new Date(now.getTime() + 86_400_000).toISOString().slice(0, 10);
+    const dayAfter = new Date(now.getTime() + 2 * 86_400_000).toISOString().slice(0, 10);
+    const detached = `${schema}.trace_spans_p${tomorrow.replace(/-/g, "")}`;
+    try {
+      // Tomorrow's partition swapped for a new table holding a trace: same count of partitions, other oids.
+      await admin.query(`ALTER TABLE ${table} DETACH PARTITION ${detached}`);
+      await admin.query(`CREATE TABLE ${schema}.swapped (LIKE ${table} INCLUDING ALL)`);
+      await admin.query(
+        `INSERT INTO ${schema}.swapped (trace_id, span_id, service, operation, started_at, status, duration_ms, metadata)
+         VALUES ('swapped-trace', 's1', 'runner', 'execute_question', $1::timestamptz + interval '1 hour', 'completed', 5, '{}')`,
+        [`${tomorrow} 00:00:00+00`],
+      );
+      await admin.query(`ALTER TABLE ${table} ATTACH PARTITION ${schema}.swapped FOR VALUES FROM ('${tomorrow} 00:00:00+00') TO ('${dayAfter} 00:00:00+00')`);
+      const swapped = await lookup("swapped-trace");
+      expect(swapped.by).toBe("trace_id");
+      expect(swapped.widenedAfterMs).toBeUndefined();
+      expect(swapped.spans.map((s) => s.spanId)).toEqual(["s1"]);
+      // A named partition dropped: the next lookup reads the partitions again instead of failing.
+      await admin.query(`DROP TABLE ${schema}.swapped`);
+      expect((await lookup("swapped-trace")).by).toBeNull();
+      expect((await lookup(recent.trace)).spans).toEqual(before.spans);
+    } finally {
+      await admin.query(`DROP TABLE IF EXISTS ${schema}.swapped`);
+      await admin.query(`ALTER TABLE ${table} ATTACH PARTITION ${detached} FOR VALUES FROM ('${tomorrow} 00:00:00+00') TO ('${dayAfter} 00:00:00+00')`);
+      await db.close();
+    }
+  });
+
+  it("a table partitioned another way (by list of service) is searched through its parent, bounded by time", async () => {
+    const listed = `${schema}.by_service`;
+    await admin.query(`CREATE TABLE ${listed} (LIKE ${table}) PARTITION BY LIST (service)`);
+    await admin.query(`CREATE TABLE ${schema}.by_service_runner PARTITION OF ${listed} FOR VALUES IN ('runner')`);
+    await admin.query(`CREATE TABLE ${schema}.by_service_rest PARTITION OF ${listed} DEFAULT`);
+    await admin.query(`INSERT INTO ${listed} SELECT * FROM ${table} WHERE trace_id = $1`, [recent.trace]);
+    const rec = new Recorder(new PostgresDatabase(TEST_DATABASE_URL!, { statementTimeoutMs: 30_000 }));
+    try {
+      const found = await new SpanTable(rec, listed, ["job_id"]).execution({ id: recent.trace, first: "trace_id", limit: 1000, linked: true, linkMarginMs: 60_000, maxTraces: 20 }, now.getTime());
+      expect(found.by).toBe("trace_id");
+      expect(found.spans.length).toBe(Number((await admin.query(`SELECT count(*) FROM ${table} WHERE trace_id = $1`, [recent.trace])).rows[0].count));
+      const lookups = rec.statements.filter((st) => st.sql.startsWith("WITH tr"));
+      expect(lookups).toHaveLength(1);
+      expect(lookups[0]!.sql).toContain(`FROM "${schema}"."by_service" WHERE`);
+      expect(lookups[0]!.sql).toMatch(/"started_at" >= \$3::timestamptz/);
+    } finally {
+      await rec.close();
+      await admin.query(`DROP TABLE ${listed}`);
+    }
   });
 
   it("find_gaps and diagnose work on it, and say what they said on a plain table", async () => {
