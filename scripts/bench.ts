@@ -7,6 +7,7 @@
 // .cache/bench) and raw pg, interleaved call by call on the same table: p50/p95 and ratios, cold start
 // (spawn → tools/list) and peak RSS of both servers, and the issue's goals met or not.
 // BENCH_PARTITION_TABLES=plain,partitioned adds trace-id and job-id lookups on two tables of the same rows.
+// --only TEXT: only the calls whose name contains TEXT, and no cold starts (for a quick look at one call).
 //
 // Settings: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SIZES
 // (default 100000,1000000), BENCH_RUNS (default 20). Tables live in schema trace_doctor_bench and are
@@ -330,7 +331,8 @@ async function compare(): Promise<void> {
     const ref = new Client({ name: "bench", version: "1.0.0" });
     const refTransport = stdioTransport(process.execPath, [PG_REF, URL_], {});
     await ref.connect(refTransport);
-    const list = await compareScenarios(admin, table);
+    const only = flag("only");
+    const list = (await compareScenarios(admin, table)).filter((sc) => only === undefined || sc.name.includes(only));
     lines.push(
       "",
       `${count.toLocaleString("en-US")} spans (${table}; the last 24 h hold ${window.n.toLocaleString("en-US")}, ${window.f.toLocaleString("en-US")} failing):`,
@@ -390,6 +392,26 @@ async function compare(): Promise<void> {
     await ref.close();
   }
   const largest = sizes[sizes.length - 1]!;
+  if (flag("only") === undefined) await coldStartLines(admin, largest, lines, goals);
+  if (sizes.length > 1) {
+    const small = perSize.get(sizes[0]!)!;
+    const big = perSize.get(largest)!;
+    for (const name of ["diagnose by job_id", "find_gaps by job_id"].filter((n) => big.has(n))) {
+      const r = big.get(name)! / small.get(name)!;
+      goals.push(`| ${name}: within 1.5× from ${sizes[0]!.toLocaleString("en-US")} to ${largest.toLocaleString("en-US")} spans | ${r.toFixed(2)}× | ${r <= 1.5 ? "met" : "not met"} |`);
+    }
+  }
+  lines.push("", `Goals at ${largest.toLocaleString("en-US")} spans:`, "", "| goal | measured | |", "|---|---|---|", ...goals);
+  lines.push("", `Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+  const partitions = process.env.BENCH_PARTITION_TABLES?.split(",");
+  if (partitions?.length === 2) process.stdout.write(`\n${(await partitionLookups(admin, partitions as [string, string], runs)).join("\n")}\n`);
+  await raw.end();
+  await admin.end();
+}
+
+/** Cold starts on the largest table: a line for the report and the goal's row. */
+async function coldStartLines(admin: pg.Client, largest: number, lines: string[], goals: string[]): Promise<void> {
   const startTable = await ensureTable(admin, largest);
   const firstCall = (await compareScenarios(admin, startTable))[0]!;
   const starts = await coldStarts(startTable, COLD_STARTS, firstCall);
@@ -402,21 +424,6 @@ async function compare(): Promise<void> {
       `On to the first answer (${firstCall.name}; PG-ref: its query): trace-doctor p50 ${p("trace-doctor call", 0.5)} ms, PG-ref p50 ${p("PG-ref call", 0.5)} ms.`,
   );
   goals.push(`| cold start ≤ PG-ref | ${tdStart.toFixed(0)} ms vs ${refStart.toFixed(0)} ms (${(tdStart / refStart).toFixed(2)}×) | ${tdStart <= refStart ? "met" : "not met"} |`);
-  if (sizes.length > 1) {
-    const small = perSize.get(sizes[0]!)!;
-    const big = perSize.get(largest)!;
-    for (const name of ["diagnose by job_id", "find_gaps by job_id"]) {
-      const r = big.get(name)! / small.get(name)!;
-      goals.push(`| ${name}: within 1.5× from ${sizes[0]!.toLocaleString("en-US")} to ${largest.toLocaleString("en-US")} spans | ${r.toFixed(2)}× | ${r <= 1.5 ? "met" : "not met"} |`);
-    }
-  }
-  lines.push("", `Goals at ${largest.toLocaleString("en-US")} spans:`, "", "| goal | measured | |", "|---|---|---|", ...goals);
-  lines.push("", `Load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`);
-  process.stdout.write(`${lines.join("\n")}\n`);
-  const partitions = process.env.BENCH_PARTITION_TABLES?.split(",");
-  if (partitions?.length === 2) process.stdout.write(`\n${(await partitionLookups(admin, partitions as [string, string], runs)).join("\n")}\n`);
-  await raw.end();
-  await admin.end();
 }
 
 /**
