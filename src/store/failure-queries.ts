@@ -202,9 +202,12 @@ export class FailureQueries {
    * grouped count: one hashed pass over the failing rows (h) groups them on the raw columns — status
    * as stored, the raw error message (distinct messages are few), the immediate band — and the exact
    * duration, so each group carries its duration histogram rather than its rows; the masks then run
-   * once per distinct message (m), the histograms merge by status class and signature (k), and the
-   * percentiles are read off the merged histogram's running counts, as percentile_cont interpolates
-   * them: exact over every failure, with no sort of the failing rows. The newest examples are read
+   * once per distinct message (m), the few groups without their durations (g) get their cluster's
+   * number (gm, cl), the histograms merge by that number (k), and the percentiles are read off the
+   * merged histogram's running counts, as percentile_cont interpolates them: exact over every failure,
+   * with no sort of the failing rows, and no sort on text of the histograms (real durations make them
+   * thousands of rows: sorting those on service, operation and signature cost more than the scan
+   * did). The newest examples are read
    * backwards on the failures index for the returned clusters only, matched on their raw statuses and
    * messages (no row is masked).
    */
@@ -247,34 +250,44 @@ export class FailureQueries {
           GROUP BY 1, 2, 3, 4, 5, hashed
        ),
        m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM h) d),
-       -- The band follows from the exact duration: no second evaluation of it per row.
-       hm AS (SELECT h.*, coalesce(d < ${immediateParam}, false) AS immediate,
-                     CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status, m.signature FROM h JOIN m USING (message)),
-       raw AS (
-         SELECT ${cluster}, array_agg(DISTINCT raw_status) AS statuses,
-                CASE WHEN count(DISTINCT message) <= ${maxMessages} THEN array_agg(DISTINCT message) END AS messages
-           FROM hm GROUP BY 1, 2, 3, 4, 5
+       -- The few groups without their durations (the band follows from the exact duration: no second
+       -- evaluation of it per row), their status class and signature, and each cluster numbered (cl):
+       -- from here on the duration histograms are keyed by that number, so no sort compares text.
+       g AS (SELECT service, operation, raw_status, message, coalesce(d < ${immediateParam}, false) AS immediate,
+                    sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at
+               FROM h GROUP BY 1, 2, 3, 4, 5),
+       gm AS (SELECT g.*, dense_rank() OVER (ORDER BY service, operation, status, signature, immediate) AS cid
+                FROM (SELECT g.*, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status, m.signature
+                        FROM g JOIN m USING (message)) g),
+       cl AS (
+         SELECT cid, ${cluster}, array_agg(DISTINCT raw_status) AS statuses,
+                CASE WHEN count(DISTINCT message) <= ${maxMessages} THEN array_agg(DISTINCT message) END AS messages,
+                sum(n)::int AS count, min(first_at) AS first_at, max(last_at) AS last_at
+           FROM gm GROUP BY 1, 2, 3, 4, 5, 6
        ),
        k AS (
-         SELECT ${cluster}, d, sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at
-           FROM hm GROUP BY 1, 2, 3, 4, 5, 6
+         SELECT gm.cid, h.d, sum(h.n)::float8 AS n
+           FROM h JOIN gm ON h.service = gm.service AND h.operation = gm.operation AND h.raw_status = gm.raw_status
+                         AND h.message = gm.message AND coalesce(h.d < ${immediateParam}, false) = gm.immediate
+          GROUP BY 1, 2
        ),
        kc AS (
-         SELECT k.*, sum(n) FILTER (WHERE d IS NOT NULL) OVER (PARTITION BY ${cluster}) AS timed_n,
-                sum(n) FILTER (WHERE d IS NOT NULL) OVER (PARTITION BY ${cluster} ORDER BY d ROWS UNBOUNDED PRECEDING) AS cum
+         -- Counts in float8 (exact to 2^53), as percentile_cont computes ranks: numeric, what sum() of a
+         -- bigint returns, is many times slower.
+         SELECT k.*, sum(n) FILTER (WHERE d IS NOT NULL) OVER (PARTITION BY cid) AS timed_n,
+                sum(n) FILTER (WHERE d IS NOT NULL) OVER (PARTITION BY cid ORDER BY d ROWS UNBOUNDED PRECEDING) AS cum
            FROM k
        ),
-       c AS (
-         SELECT ${cluster}, CASE WHEN immediate THEN 'immediate' ELSE 'slower' END AS band,
-                sum(n)::int AS count, min(first_at) AS first_at, max(last_at) AS last_at,
-                min(d) AS min_ms, max(d) AS max_ms, coalesce(max(timed_n), 0)::int AS timed,
+       p AS (
+         SELECT cid, min(d) AS min_ms, max(d) AS max_ms, coalesce(max(timed_n), 0)::int AS timed,
                 ARRAY[${pct(0.05)}, ${pct(0.5)}, ${pct(0.95)}]::float8[] AS pct
-           FROM kc GROUP BY 1, 2, 3, 4, 5
+           FROM kc GROUP BY cid
        ),
+       c AS (SELECT cl.*, CASE WHEN immediate THEN 'immediate' ELSE 'slower' END AS band, p.min_ms, p.max_ms, p.timed, p.pct FROM cl JOIN p USING (cid)),
        top AS (
-         SELECT c.*, raw.statuses, raw.messages, row_number() OVER (ORDER BY count DESC, ${key}) AS rank,
+         SELECT c.*, row_number() OVER (ORDER BY count DESC, ${key}) AS rank,
                 (count(*) OVER ())::int AS cluster_total, (sum(count) OVER ())::int AS failure_total
-           FROM c JOIN raw USING (${cluster}) ORDER BY count DESC, ${key} LIMIT ${limitParam}
+           FROM c ORDER BY count DESC, ${key} LIMIT ${limitParam}
        )
        SELECT top.service, top.operation, top.status, top.signature, top.band, top.count, top.min_ms, top.max_ms, top.messages,
               top.cluster_total, top.failure_total,
