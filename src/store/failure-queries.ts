@@ -201,15 +201,14 @@ export class FailureQueries {
    * The clusters of failures in scope, largest first, grouped in Postgres so the cost stays near a
    * grouped count: one hashed pass over the failing rows (h) groups them on the raw columns — status
    * as stored, the raw error message (distinct messages are few), the immediate band — and the exact
-   * duration, so each group carries its duration histogram rather than its rows; the masks then run
-   * once per distinct message (m), the few groups without their durations (g) get their cluster's
-   * number (gm, cl), the histograms merge by that number (k), and the percentiles are read off the
-   * merged histogram's running counts, as percentile_cont interpolates them: exact over every failure,
-   * with no sort of the failing rows, and no sort on text of the histograms (real durations make them
+   * duration, so each group carries its duration histogram rather than its rows; the few groups
+   * without their durations (g) are masked once per distinct message (m) and numbered by cluster
+   * (gm, cl), the histograms merge by that number (k), and the percentiles are read off the merged
+   * histogram's running counts, as percentile_cont interpolates them: exact over every failure, with
+   * no sort of the failing rows, and no sort on text of the histograms (real durations make them
    * thousands of rows: sorting those on service, operation and signature cost more than the scan
-   * did). The newest examples are read
-   * backwards on the failures index for the returned clusters only, matched on their raw statuses and
-   * messages (no row is masked).
+   * did). The newest examples are read backwards on the failures index for the returned clusters
+   * only, matched on their raw statuses and messages (no row is masked).
    */
   async clusters(f: FailureFilter, limit: number, correlationKey: string, immediateMs: number): Promise<ClusterPage> {
     const t = await this.spans.sql();
@@ -249,13 +248,13 @@ export class FailureQueries {
                    FROM ${t.from} WHERE ${w.sql} OFFSET 0) r
           GROUP BY 1, 2, 3, 4, 5, hashed
        ),
-       m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM h) d),
        -- The few groups without their durations (the band follows from the exact duration: no second
        -- evaluation of it per row), their status class and signature, and each cluster numbered (cl):
        -- from here on the duration histograms are keyed by that number, so no sort compares text.
        g AS (SELECT service, operation, raw_status, message, coalesce(d < ${immediateParam}, false) AS immediate,
                     sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at
                FROM h GROUP BY 1, 2, 3, 4, 5),
+       m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM g) d),
        gm AS (SELECT g.*, dense_rank() OVER (ORDER BY service, operation, status, signature, immediate) AS cid
                 FROM (SELECT g.*, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status, m.signature
                         FROM g JOIN m USING (message)) g),
