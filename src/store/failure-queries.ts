@@ -203,7 +203,8 @@ export class FailureQueries {
    * as stored, the raw error message (distinct messages are few), the immediate band — and the exact
    * duration, so each group carries its duration histogram rather than its rows; the few groups
    * without their durations (g) are masked once per distinct message (m) and numbered by cluster
-   * (gm, cl), the histograms merge by that number (k), and the percentiles are read off the merged
+   * (gm, cl); each of those groups carries its histogram as arrays, unpacked by cluster number (k),
+   * with no join of histogram rows on text, and the percentiles are read off the merged
    * histogram's running counts, as percentile_cont interpolates them: exact over every failure, with
    * no sort of the failing rows, and no sort on text of the histograms (real durations make them
    * thousands of rows: sorting those on service, operation and signature cost more than the scan
@@ -252,7 +253,9 @@ export class FailureQueries {
        -- evaluation of it per row), their status class and signature, and each cluster numbered (cl):
        -- from here on the duration histograms are keyed by that number, so no sort compares text.
        g AS (SELECT service, operation, raw_status, message, coalesce(d < ${immediateParam}, false) AS immediate,
-                    sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at
+                    sum(n) AS n, min(first_at) AS first_at, max(last_at) AS last_at,
+                    -- Each group's duration histogram as two arrays filled in the same row order (pairs stay paired).
+                    array_agg(d) FILTER (WHERE d IS NOT NULL) AS ds, array_agg(n::float8) FILTER (WHERE d IS NOT NULL) AS ns
                FROM h GROUP BY 1, 2, 3, 4, 5),
        m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM g) d),
        gm AS (SELECT g.*, dense_rank() OVER (ORDER BY service, operation, status, signature, immediate) AS cid
@@ -264,17 +267,13 @@ export class FailureQueries {
                 sum(n)::int AS count, min(first_at) AS first_at, max(last_at) AS last_at
            FROM gm GROUP BY 1, 2, 3, 4, 5, 6
        ),
-       k AS (
-         SELECT gm.cid, h.d, sum(h.n)::float8 AS n
-           FROM h JOIN gm ON h.service = gm.service AND h.operation = gm.operation AND h.raw_status = gm.raw_status
-                         AND h.message = gm.message AND coalesce(h.d < ${immediateParam}, false) = gm.immediate
-          GROUP BY 1, 2
-       ),
+       -- The histograms by cluster number, unpacked from the few groups: no join of the histogram rows on text.
+       -- A duration may repeat within a cluster (two groups share it); the running counts need no merging for that.
+       k AS (SELECT gm.cid, u.d, u.n FROM gm, unnest(gm.ds, gm.ns) AS u(d, n)),
        kc AS (
          -- Counts in float8 (exact to 2^53), as percentile_cont computes ranks: numeric, what sum() of a
          -- bigint returns, is many times slower.
-         SELECT k.*, sum(n) FILTER (WHERE d IS NOT NULL) OVER (PARTITION BY cid) AS timed_n,
-                sum(n) FILTER (WHERE d IS NOT NULL) OVER (PARTITION BY cid ORDER BY d ROWS UNBOUNDED PRECEDING) AS cum
+         SELECT k.*, sum(n) OVER (PARTITION BY cid) AS timed_n, sum(n) OVER (PARTITION BY cid ORDER BY d ROWS UNBOUNDED PRECEDING) AS cum
            FROM k
        ),
        p AS (
@@ -282,7 +281,7 @@ export class FailureQueries {
                 ARRAY[${pct(0.05)}, ${pct(0.5)}, ${pct(0.95)}]::float8[] AS pct
            FROM kc GROUP BY cid
        ),
-       c AS (SELECT cl.*, CASE WHEN immediate THEN 'immediate' ELSE 'slower' END AS band, p.min_ms, p.max_ms, p.timed, p.pct FROM cl JOIN p USING (cid)),
+       c AS (SELECT cl.*, CASE WHEN immediate THEN 'immediate' ELSE 'slower' END AS band, p.min_ms, p.max_ms, p.timed, p.pct FROM cl LEFT JOIN p USING (cid)),
        top AS (
          SELECT c.*, row_number() OVER (ORDER BY count DESC, ${key}) AS rank,
                 (count(*) OVER ())::int AS cluster_total, (sum(count) OVER ())::int AS failure_total
@@ -291,7 +290,7 @@ export class FailureQueries {
        SELECT top.service, top.operation, top.status, top.signature, top.band, top.count, top.min_ms, top.max_ms, top.messages,
               top.cluster_total, top.failure_total,
               (EXTRACT(EPOCH FROM top.first_at) * 1000)::float8 AS first_ms, (EXTRACT(EPOCH FROM top.last_at) * 1000)::float8 AS last_ms,
-              top.pct, top.timed, e.example_error, e.example_trace_ids, j.example_correlation
+              top.pct, coalesce(top.timed, 0) AS timed, e.example_error, e.example_trace_ids, j.example_correlation
          FROM top
          CROSS JOIN LATERAL (
            SELECT (array_agg(error ORDER BY at DESC, trace_id DESC))[1] AS example_error, array_agg(trace_id ORDER BY at DESC, trace_id DESC) AS example_trace_ids

@@ -593,4 +593,43 @@ describe.each(await backends())("list_failed_spans at the edges of its SQL on $n
       await tools.close();
     }
   });
+
+  it("reads the percentiles of a cluster whose messages share durations, over its timed failures only", async () => {
+    const table = db.table("shared_durations");
+    await applySchema(db.writer, table);
+    // 900 failures of one signature under 9 raw messages; the same durations recur under every message,
+    // and every tenth failure never finished (no duration): the histograms of the messages overlap.
+    const rows: Row[] = range(900).map((i) => ({
+      trace: `d${i}`,
+      span: `d${i}`,
+      service: "svc",
+      operation: "op",
+      minutesAgo: 20 + i / 10,
+      duration: i % 10 === 0 ? null : 2000 + ((i * 7) % 40) * 25,
+      status: i % 10 === 0 ? "started" : "failed",
+      error: `worker ${i % 9} lost`,
+    }));
+    await insertSpans(db.writer, rows.map(toRow), table);
+    const tools = await connectTools({ spans: new SpanTable(db.reader, table, ["job_id"]), now: () => NOW });
+    try {
+      const { out } = await tools.structured(listFailedSpans, { limit: 0, statuses: ["failed"] });
+      expect(out.clusters).toHaveLength(1);
+      const c = out.clusters[0]!;
+      const sorted = rows.filter((r) => r.duration !== null).map((r) => r.duration!).sort((a, b) => a - b);
+      expect(c.count).toBe(sorted.length);
+      const cont = (p: number) => {
+        const pos = p * (sorted.length - 1);
+        const lo = Math.floor(pos);
+        return sorted[lo]! + (pos - lo) * (sorted[Math.ceil(pos)]! - sorted[lo]!);
+      };
+      expect(c.duration_ms).toEqual({ min: sorted[0], p50: cont(0.5), p95: cont(0.95), max: sorted[sorted.length - 1] });
+      // The unfinished ones make a cluster of their own, with no durations to read.
+      const all = (await tools.structured(listFailedSpans, { limit: 0, statuses: ["unfinished"] })).out;
+      expect(all.clusters).toHaveLength(1);
+      expect(all.clusters[0]).toMatchObject({ count: 90, status: "unfinished" });
+      expect(all.clusters[0]).not.toHaveProperty("duration_ms");
+    } finally {
+      await tools.close();
+    }
+  });
 });
