@@ -41,6 +41,10 @@ export const OPERATION_SLICES = 24;
 export const OPERATION_SLICE_SAMPLE = 100;
 /** Clusters whose metadata is contrasted with successes (one bounded query each). */
 export const CONTRASTED_CLUSTERS = 5;
+/** list_failed_spans guesses its clusters from this many newest failures, to start their contrasts early. */
+export const GUESS_SAMPLE = 2000;
+/** Contrasts are started ahead only when this many pooled connections are idle (cluster statement, page, the rest). */
+export const PREFETCH_MIN_IDLE = 3;
 /** diagnose reads at most this many of the latest failures of an execution's cluster; more, and its count is "at least". */
 export const CLUSTER_SAMPLE = 200;
 /** diagnose's success rate of an operation is over at most this many of its latest spans. */

@@ -8,7 +8,7 @@ import { contrastMetadata, durationShape, errorSignature, shapeSentence, type Di
 import type { ClusterEvidence } from "../analysis/diagnosis.js";
 import type { ChangeOnset, SampledExecution } from "../analysis/change-onset.js";
 import type { FailureClusterReport } from "../analysis/failure-report.js";
-import { CLUSTER_SAMPLE, CONTRAST_SAMPLE, CONTRASTED_CLUSTERS, LOOKAHEAD_MS, LOOKBACK_MS, OUTCOME_SAMPLE } from "../analysis/defaults.js";
+import { CLUSTER_SAMPLE, CONTRAST_SAMPLE, CONTRASTED_CLUSTERS, GUESS_SAMPLE, LOOKAHEAD_MS, LOOKBACK_MS, OUTCOME_SAMPLE, PREFETCH_MIN_IDLE } from "../analysis/defaults.js";
 import { isoTime, round } from "../analysis/format.js";
 import { isOutcomeKey, scalarText } from "../analysis/metadata-keys.js";
 import { quantile } from "../analysis/quantile.js";
@@ -16,7 +16,7 @@ import { isFailureStatus, knownEndMs, type Span } from "../analysis/span.js";
 import type { SpanNode } from "../analysis/span-tree.js";
 import type { BaselineQueries, ClusterKey } from "../store/baseline-queries.js";
 import type { ChangeQueries } from "../store/change-queries.js";
-import type { ClusterRow, FailureFilter, FailureQueries } from "../store/failure-queries.js";
+import type { ClusterRow, FailureFilter, FailureQueries, PrefetchedContext } from "../store/failure-queries.js";
 import { onsetOfCluster } from "./change-onset.js";
 
 const statsOf = (c: ClusterRow) => ({ count: c.count, minMs: c.minMs, p05Ms: c.p05Ms, p50Ms: c.p50Ms, p95Ms: c.p95Ms, maxMs: c.maxMs });
@@ -28,9 +28,11 @@ export async function describeClusters(
   clusters: readonly ClusterRow[],
   immediateMs: number,
   changes?: ChangeQueries,
+  prefetched?: PrefetchedContext,
 ): Promise<FailureClusterReport[]> {
-  // The success rates and the contrasts depend only on the clusters: one statement per operation, all at once.
-  const { counts, contrasts } = await queries.clusterContext(filter, clusters, CONTRASTED_CLUSTERS, CONTRAST_SAMPLE, immediateMs);
+  // The success rates and the contrasts depend only on the clusters: one statement per operation, all at once
+  // (or started ahead, from guessed clusters: see prefetchClusterContext).
+  const { counts, contrasts } = await queries.clusterContext(filter, clusters, CONTRASTED_CLUSTERS, CONTRAST_SAMPLE, immediateMs, prefetched);
   const distinguishing = contrasts.map((v) => (v ? contrastMetadata(v.failures, v.failureTotal, v.successes, v.successTotal) : []));
   // Change onset, apart from the contrast above: only for values no success carries, one bounded pair of reads each.
   const contrasted = clusters.slice(0, CONTRASTED_CLUSTERS);
@@ -71,6 +73,18 @@ export async function describeClusters(
       example_job_ids: c.exampleCorrelation,
     };
   });
+}
+
+/**
+ * With connections to spare, the per-operation context of the clusters the newest GUESS_SAMPLE
+ * failures suggest, started now: it runs beside the window's cluster statement instead of after it,
+ * and describeClusters keeps what the real clusters confirm (the answer is the same either way).
+ * Undefined when the pool has no room for it (or there is no pool): nothing is read ahead.
+ */
+export function prefetchClusterContext(queries: FailureQueries, filter: FailureFilter, spareConnections: number, maxClusters: number, immediateMs: number): PrefetchedContext | undefined {
+  if (spareConnections < PREFETCH_MIN_IDLE) return undefined;
+  const guesses = queries.guessClusters(filter, GUESS_SAMPLE, maxClusters, immediateMs);
+  return queries.prefetchContext(filter, guesses, CONTRASTED_CLUSTERS, CONTRAST_SAMPLE, immediateMs);
 }
 
 /**

@@ -8,6 +8,8 @@ export type Row = Record<string, unknown>;
 export interface ReadOnlyDatabase {
   /** Runs exactly one statement, read-only, with the configured statement timeout. */
   query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Connections free right now with no call waiting for one: room for reads started ahead of need. None when absent. */
+  idleConnections?(): number;
   close(): Promise<void>;
   /** Where the data lives, for messages: never carries a password. */
   readonly label: string;

@@ -48,6 +48,48 @@ export interface ClusterRow {
   messages: string[] | null;
 }
 
+/** What the contrast of a cluster reads by: its status class, raw messages (or signature when they are many) and band. */
+export type ContrastedCluster = Pick<ClusterRow, "status" | "signature" | "band" | "messages">;
+
+/** A cluster as the newest failures suggest it, before the window's clusters are known: the raw messages seen. */
+export interface ClusterGuess extends ContrastedCluster {
+  service: string;
+  operation: string;
+  messages: string[];
+}
+
+/** Per-operation context started ahead of the clusters, for guessed clusters, keyed by service and operation. */
+export interface PrefetchedContext {
+  ops: Promise<Map<string, { members: readonly ClusterGuess[]; result: Promise<OperationContext | null> }>>;
+  /** No statement read ahead starts after this (the answer no longer waits for any). */
+  stop(): void;
+}
+
+interface OperationContext {
+  counts: OperationCounts;
+  contrasts: ValueCountRows[];
+}
+
+const opKey = (service: string, operation: string) => `${service}\u0000${operation}`;
+
+/**
+ * Where a guessed operation's members cover the real ones, which guessed member stands for each real
+ * one: the same status class, signature and band, and the same raw messages (the guess saw each of the
+ * real cluster's messages, so both read the same failures). Null when any real member is not covered.
+ */
+export function coveringMembers(guessed: readonly ClusterGuess[], real: readonly ContrastedCluster[]): number[] | null {
+  const map: number[] = [];
+  for (const c of real) {
+    const messages = c.messages;
+    const j = guessed.findIndex(
+      (g) => g.status === c.status && g.signature === c.signature && g.band === c.band && messages !== null && messages.length === g.messages.length && messages.every((m) => g.messages.includes(m)),
+    );
+    if (j < 0) return null;
+    map.push(j);
+  }
+  return map;
+}
+
 export interface ClusterPage {
   clusters: ClusterRow[];
   clusterTotal: number;
@@ -373,18 +415,25 @@ export class FailureQueries {
     contrasted: number,
     sample: number,
     immediateMs: number,
+    prefetched?: PrefetchedContext,
   ): Promise<{ counts: OperationCounts[]; contrasts: Array<ValueCountRows | undefined> }> {
     const ops = new Map<string, { service: string; operation: string; members: number[] }>();
     clusters.forEach((c, i) => {
-      const k = `${c.service}\u0000${c.operation}`;
+      const k = opKey(c.service, c.operation);
       const op = ops.get(k) ?? { service: c.service, operation: c.operation, members: [] };
       if (i < contrasted) op.members.push(i);
       ops.set(k, op);
     });
+    const ahead = prefetched ? await prefetched.ops : undefined;
     const contrasts: Array<ValueCountRows | undefined> = clusters.map(() => undefined);
     const counts = await Promise.all(
-      [...ops.values()].map(async (op) => {
-        const r = await this.operationContext(f, op, op.members.map((i) => clusters[i]!), sample, immediateMs);
+      [...ops.entries()].map(async ([k, op]) => {
+        const members = op.members.map((i) => clusters[i]!);
+        // The statement started ahead answers the same as this one would where its guess covers every member.
+        const guessed = ahead?.get(k);
+        const map = guessed ? coveringMembers(guessed.members, members) : null;
+        const early = map && (await guessed!.result);
+        const r = early ? { counts: early.counts, contrasts: map!.map((j) => early.contrasts[j]!) } : await this.operationContext(f, op, members, sample, immediateMs);
         op.members.forEach((i, j) => (contrasts[i] = r.contrasts[j]));
         return r.counts;
       }),
@@ -392,13 +441,75 @@ export class FailureQueries {
     return { counts, contrasts };
   }
 
+  /**
+   * The clusters the newest `newest` failures in scope suggest (raw messages masked once each), largest
+   * first: cheap, bounded, and a guess — the window's clusters may differ.
+   */
+  async guessClusters(f: FailureFilter, newest: number, limit: number, immediateMs: number): Promise<ClusterGuess[]> {
+    const t = await this.spans.sql();
+    const w = this.failureWhere(t, f);
+    const band = this.band(t, w, immediateMs);
+    const rows = await this.spans.query(
+      `WITH r AS (SELECT ${t.service}::text AS service, ${t.operation}::text AS operation, ${t.status}::text AS raw_status,
+                         coalesce(${t.errorMessage}, '') AS message, ${band} AS band
+                    FROM ${t.from} WHERE ${w.sql} ORDER BY ${t.startedAt} DESC LIMIT ${w.param(newest)}),
+            g AS (SELECT service, operation, raw_status, message, band, count(*) AS n FROM r GROUP BY 1, 2, 3, 4, 5),
+            m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM g) d)
+       SELECT service, operation, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status,
+              m.signature, band, sum(n) AS n, array_agg(DISTINCT message) AS messages
+         FROM g JOIN m USING (message)
+        GROUP BY 1, 2, 3, 4, 5 ORDER BY n DESC, 1, 2, 3, 4, 5 LIMIT ${w.param(limit)}`,
+      w.params,
+    );
+    return rows.map((r) => ({
+      service: String(r.service),
+      operation: String(r.operation),
+      status: String(r.status),
+      signature: String(r.signature ?? ""),
+      band: r.band === "immediate" ? "immediate" : "slower",
+      messages: (r.messages as string[] | null) ?? [],
+    }));
+  }
+
+  /**
+   * Starts each guessed operation's context (its counts, and the contrast of its first `contrasted`
+   * guessed clusters), one statement after another, while the window's clusters are still being
+   * counted; clusterContext uses the ones the real clusters confirm and reads the rest itself. A
+   * wrong guess costs only the statements read ahead.
+   */
+  prefetchContext(f: FailureFilter, guesses: Promise<ClusterGuess[]>, contrasted: number, sample: number, immediateMs: number): PrefetchedContext {
+    let stopped = false;
+    const ops = guesses.then(
+      (all) => {
+        const ops = new Map<string, { members: readonly ClusterGuess[]; result: Promise<OperationContext | null> }>();
+        const byOp = new Map<string, { service: string; operation: string; members: ClusterGuess[] }>();
+        all.forEach((g, i) => {
+          const k = opKey(g.service, g.operation);
+          const op = byOp.get(k) ?? { service: g.service, operation: g.operation, members: [] };
+          if (i < contrasted) op.members.push(g);
+          byOp.set(k, op);
+        });
+        // One at a time, in the guessed order: beside the cluster statement, not competing with it for cores.
+        let previous: Promise<unknown> = Promise.resolve();
+        for (const [k, op] of byOp) {
+          const result = previous.then(() => (stopped ? null : this.operationContext(f, op, op.members, sample, immediateMs))).catch(() => null);
+          previous = result;
+          ops.set(k, { members: op.members, result });
+        }
+        return ops;
+      },
+      () => new Map(),
+    );
+    return { ops, stop: () => (stopped = true) };
+  }
+
   private async operationContext(
     f: FailureFilter,
     op: { service: string; operation: string },
-    members: readonly ClusterRow[],
+    members: readonly ContrastedCluster[],
     sample: number,
     immediateMs: number,
-  ): Promise<{ counts: OperationCounts; contrasts: ValueCountRows[] }> {
+  ): Promise<OperationContext> {
     const t = await this.spans.sql();
     const scoped = { ...f, service: op.service, operation: op.operation };
     const w = new Where();

@@ -119,6 +119,10 @@ export class PostgresDatabase implements ReadOnlyDatabase {
     }
   }
 
+  idleConnections(): number {
+    return this.slots.idle;
+  }
+
   /** Stops a running statement from a connection of its own: the pooled one is busy running it. */
   private async cancelBackend(pid: number | undefined): Promise<void> {
     if (!pid) return;
@@ -155,6 +159,11 @@ export class ConnectionSlots {
 
   get queued(): number {
     return this.waiting.length;
+  }
+
+  /** Slots free with nobody waiting. */
+  get idle(): number {
+    return this.waiting.length ? 0 : this.free;
   }
 
   acquire(scope: RequestScope | undefined, poolMax: number): Promise<() => void> {

@@ -189,6 +189,11 @@ export class SpanTable implements SpanReader {
     return this.db.query<T>(sql, params);
   }
 
+  /** Connections free for reads started ahead of need (0 on a database with no pool). */
+  idleConnections(): number {
+    return this.db.idleConnections?.() ?? 0;
+  }
+
   get label(): string {
     return this.db.label;
   }

@@ -9,7 +9,7 @@ import { failureReportSchema, renderFailureReport, type FailureReport } from "..
 import { isoTime, round } from "../analysis/format.js";
 import { parseWindow, type TimeWindow } from "../analysis/time-window.js";
 import { InputError } from "../errors.js";
-import { describeClusters } from "../investigation/failure-clusters.js";
+import { describeClusters, prefetchClusterContext } from "../investigation/failure-clusters.js";
 import { FailureQueries, type FailureFilter, type FailureStatus, type PageCursor } from "../store/failure-queries.js";
 import { ChangeQueries } from "../store/change-queries.js";
 import { validateMetadataKey } from "../store/span-columns.js";
@@ -114,11 +114,15 @@ export default defineTool({
     const queries = new FailureQueries(ctx.spans);
 
     const first = after === null;
-    const [clusterPage, page] = await Promise.all([
-      first ? queries.clusters(filter, input.max_clusters, correlationKey, immediateMs) : Promise.resolve({ clusters: [], clusterTotal: 0, failureTotal: 0 }),
-      input.limit > 0 ? queries.page(filter, input.limit, after) : Promise.resolve({ spans: [], hasMore: false }),
-    ]);
-    const clusters = await describeClusters(queries, filter, clusterPage.clusters, immediateMs, new ChangeQueries(ctx.spans));
+    const spare = ctx.spans.idleConnections();
+    const clustered = first ? queries.clusters(filter, input.max_clusters, correlationKey, immediateMs) : Promise.resolve({ clusters: [], clusterTotal: 0, failureTotal: 0 });
+    const paged = input.limit > 0 ? queries.page(filter, input.limit, after) : Promise.resolve({ spans: [], hasMore: false });
+    // Started after the two above, so they take the first connections.
+    const prefetched = first ? prefetchClusterContext(queries, filter, spare, input.max_clusters, immediateMs) : undefined;
+    const { clusterPage, page, clusters } = await Promise.all([clustered, paged])
+      .then(async ([clusterPage, page]) => ({ clusterPage, page, clusters: await describeClusters(queries, filter, clusterPage.clusters, immediateMs, new ChangeQueries(ctx.spans), prefetched) }))
+      // What the guess read ahead and the answer did not need stops here, answer or error.
+      .finally(() => prefetched?.stop());
 
     const lastSpan = page.spans[page.spans.length - 1];
     const output: FailureReport = {

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorSignature } from "../../src/analysis/failure-clusters.js";
 import { formatMs } from "../../src/analysis/format.js";
-import { OPERATION_COUNT_EXACT, OPERATION_SLICE_SAMPLE, OPERATION_SLICES, WINDOW_SUMMARY_CAP } from "../../src/analysis/defaults.js";
+import { GUESS_SAMPLE, OPERATION_COUNT_EXACT, OPERATION_SLICE_SAMPLE, OPERATION_SLICES, WINDOW_SUMMARY_CAP } from "../../src/analysis/defaults.js";
+import type { ReadOnlyDatabase, Row as DbRow } from "../../src/store/database.js";
 import { SpanSql } from "../../src/store/span-sql.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans, type SpanRowInput } from "../../src/store/span-writer.js";
@@ -483,6 +484,70 @@ describe.each(await backends())("list_failed_spans at the edges of its SQL on $n
       expect(c.distinguishing).toContainEqual(expect.objectContaining({ key: "region", value: "US", failures: 4, successes: 1 }));
     } finally {
       await tools.close();
+    }
+  });
+
+  it("answers the same whether the contrasts were read ahead from guessed clusters or after the real ones", async () => {
+    const table = db.table("read_ahead");
+    await applySchema(db.writer, table);
+    // Op a: GUESS_SAMPLE + 300 timeouts; the newest GUESS_SAMPLE carry 40 raw messages, the 300 older ones
+    // 10 more, so a guess from the newest failures misses part of the cluster. Op b: a small cluster the
+    // guess sees whole. Both with successes, and a value only the failures carry.
+    const rows: Row[] = [
+      ...range(GUESS_SAMPLE + 300).map((i) => ({
+        trace: `a${i}`,
+        span: `a${i}`,
+        service: "svc",
+        operation: "a",
+        minutesAgo: 1 + i / 10,
+        duration: 5000 + (i % 13),
+        status: "timeout",
+        error: `timeout after ${i < GUESS_SAMPLE ? i % 40 : 40 + (i % 10)}s`,
+        metadata: { region: i % 4 ? "EU" : "US", pool: "p1" },
+      })),
+      ...range(60).map((i) => ({ trace: `as${i}`, span: `as${i}`, service: "svc", operation: "a", minutesAgo: 2 + i, duration: 300, status: "completed", metadata: { region: "EU", pool: "p2" } })),
+      ...range(30).map((i) => ({ trace: `b${i}`, span: `b${i}`, service: "svc", operation: "b", minutesAgo: 0.5 + i / 20, duration: 4, status: "failed", error: "boom", metadata: { model: "m2" } })),
+      ...range(40).map((i) => ({ trace: `bs${i}`, span: `bs${i}`, service: "svc", operation: "b", minutesAgo: 1 + i, duration: 40, status: "completed", metadata: { model: "m1" } })),
+    ];
+    await insertSpans(db.writer, rows.map(toRow), table);
+    // The real database, with each statement's opening recorded, and with or without its idle connections.
+    const recorded = (idle: boolean) => {
+      const openings: string[] = [];
+      const inner = db.reader;
+      const reader: ReadOnlyDatabase = {
+        label: inner.label,
+        query: <T extends DbRow>(sql: string, params?: readonly unknown[]) => (openings.push(sql.trim().slice(0, 9)), inner.query<T>(sql, params)),
+        idleConnections: () => (idle ? (inner.idleConnections?.() ?? 0) : 0),
+        close: () => Promise.resolve(),
+      };
+      return { openings, spans: new SpanTable(reader, table, ["job_id"]) };
+    };
+    const answer = async (r: ReturnType<typeof recorded>) => {
+      const tools = await connectTools({ spans: r.spans, now: () => NOW });
+      try {
+        return (await tools.structured(listFailedSpans, { limit: 5 })).out;
+      } finally {
+        await tools.close();
+      }
+    };
+    const after = recorded(false);
+    const ahead = recorded(true);
+    const plain = await answer(after);
+    const early = await answer(ahead);
+    expect(early).toEqual(plain);
+    expect(plain.clusters.map((c) => c.operation)).toEqual(["a", "b"]);
+    expect(plain.clusters[1]!.distinguishing).toContainEqual(expect.objectContaining({ key: "model", value: "m2", failures: 30, successes: 0 }));
+    const count = (r: ReturnType<typeof recorded>, opening: string) => r.openings.filter((o) => o === opening).length;
+    // Without idle connections nothing is guessed: one context statement per operation.
+    expect(count(after, "WITH r AS")).toBe(0);
+    expect(count(after, "WITH x AS")).toBe(2);
+    if (db.name === "postgres") {
+      // Read ahead for both operations; op a read again, since its guess missed messages; op b reused.
+      expect(count(ahead, "WITH r AS")).toBe(1);
+      expect(count(ahead, "WITH x AS")).toBe(3);
+    } else {
+      // PGlite has one connection and no pool: nothing is read ahead.
+      expect(count(ahead, "WITH r AS")).toBe(0);
     }
   });
 
