@@ -60,9 +60,16 @@ export interface ClusterGuess extends ContrastedCluster {
 
 /** Per-operation context started ahead of the clusters, for guessed clusters, keyed by service and operation. */
 export interface PrefetchedContext {
-  ops: Promise<Map<string, { members: readonly ClusterGuess[]; result: Promise<OperationContext | null> }>>;
+  ops: Promise<Map<string, PrefetchedOperation>>;
   /** No statement read ahead starts after this (the answer no longer waits for any). */
   stop(): void;
+}
+
+/** One guessed operation's statement: started in turn, or at once when the real clusters ask for it first. */
+interface PrefetchedOperation {
+  members: readonly ClusterGuess[];
+  /** Starts the statement if it has not started (null once stopped or failed). */
+  result(): Promise<OperationContext | null>;
 }
 
 interface OperationContext {
@@ -432,7 +439,7 @@ export class FailureQueries {
         // The statement started ahead answers the same as this one would where its guess covers every member.
         const guessed = ahead?.get(k);
         const map = guessed ? coveringMembers(guessed.members, members) : null;
-        const early = map && (await guessed!.result);
+        const early = map && (await guessed!.result());
         const r = early ? { counts: early.counts, contrasts: map!.map((j) => early.contrasts[j]!) } : await this.operationContext(f, op, members, sample, immediateMs);
         op.members.forEach((i, j) => (contrasts[i] = r.contrasts[j]));
         return r.counts;
@@ -481,7 +488,7 @@ export class FailureQueries {
     let stopped = false;
     const ops = guesses.then(
       (all) => {
-        const ops = new Map<string, { members: readonly ClusterGuess[]; result: Promise<OperationContext | null> }>();
+        const ops = new Map<string, PrefetchedOperation>();
         const byOp = new Map<string, { service: string; operation: string; members: ClusterGuess[] }>();
         all.forEach((g, i) => {
           const k = opKey(g.service, g.operation);
@@ -489,11 +496,13 @@ export class FailureQueries {
           if (i < contrasted) op.members.push(g);
           byOp.set(k, op);
         });
-        // One at a time, in the guessed order: beside the cluster statement, not competing with it for cores.
+        // One at a time, in the guessed order: beside the cluster statement, not competing with it for
+        // cores. Once the real clusters ask for one, it starts at once (they are known: no reason to wait).
         let previous: Promise<unknown> = Promise.resolve();
         for (const [k, op] of byOp) {
-          const result = previous.then(() => (stopped ? null : this.operationContext(f, op, op.members, sample, immediateMs))).catch(() => null);
-          previous = result;
+          let started: Promise<OperationContext | null> | undefined;
+          const result = () => (started ??= stopped ? Promise.resolve(null) : this.operationContext(f, op, op.members, sample, immediateMs).catch(() => null));
+          previous = previous.then(result);
           ops.set(k, { members: op.members, result });
         }
         return ops;
