@@ -79,10 +79,12 @@ export async function describeClusters(
  * With connections to spare, the per-operation context of the clusters the newest GUESS_SAMPLE
  * failures suggest, started now: it runs beside the window's cluster statement instead of after it,
  * and describeClusters keeps what the real clusters confirm (the answer is the same either way).
- * Undefined when the pool has no room for it (or there is no pool): nothing is read ahead.
+ * Undefined when the pool has no room for it (or there is no pool), or the scope is one trace or job:
+ * nothing is read ahead.
  */
 export function prefetchClusterContext(queries: FailureQueries, filter: FailureFilter, spareConnections: number, maxClusters: number, immediateMs: number): PrefetchedContext | undefined {
-  if (spareConnections < PREFETCH_MIN_IDLE) return undefined;
+  // One trace's or one job's failures are clustered in a few ms: nothing to read ahead of.
+  if (spareConnections < PREFETCH_MIN_IDLE || filter.traceId !== undefined || filter.correlation !== undefined) return undefined;
   const guesses = queries.guessClusters(filter, GUESS_SAMPLE, maxClusters, immediateMs);
   return queries.prefetchContext(filter, guesses, CONTRASTED_CLUSTERS, CONTRAST_SAMPLE, immediateMs);
 }

@@ -545,6 +545,14 @@ describe.each(await backends())("list_failed_spans at the edges of its SQL on $n
       // Read ahead for both operations; op a read again, since its guess missed messages; op b reused.
       expect(count(ahead, "WITH r AS")).toBe(1);
       expect(count(ahead, "WITH x AS")).toBe(3);
+      // One trace's failures: nothing is guessed.
+      const tools = await connectTools({ spans: ahead.spans, now: () => NOW });
+      try {
+        expect((await tools.structured(listFailedSpans, { limit: 5, trace_id: "a1" })).out.clusters).toHaveLength(1);
+      } finally {
+        await tools.close();
+      }
+      expect(count(ahead, "WITH r AS")).toBe(1);
     } else {
       // PGlite has one connection and no pool: nothing is read ahead.
       expect(count(ahead, "WITH r AS")).toBe(0);
