@@ -79,6 +79,24 @@ interface OperationContext {
 
 const opKey = (service: string, operation: string) => `${service}\u0000${operation}`;
 
+/** Clusters (real or guessed) by operation, in first-seen order; the first `contrasted` of them as each operation's members. */
+function byOperation<T extends { service: string; operation: string }>(items: readonly T[], contrasted: number): Map<string, { service: string; operation: string; members: T[] }> {
+  const ops = new Map<string, { service: string; operation: string; members: T[] }>();
+  items.forEach((c, i) => {
+    const k = opKey(c.service, c.operation);
+    const op = ops.get(k) ?? { service: c.service, operation: c.operation, members: [] };
+    if (i < contrasted) op.members.push(c);
+    ops.set(k, op);
+  });
+  return ops;
+}
+
+/** The status class of a raw status column, as the clusters report it ('started' is 'unfinished'). */
+const statusClassOf = (column: string) => `CASE WHEN lower(${column}) = 'started' THEN 'unfinished' ELSE lower(${column}) END`;
+
+/** Each distinct message of `groups` with its signature: the masks run once per distinct message. */
+const maskedMessages = (groups: string) => `SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM ${groups}) d`;
+
 /**
  * Where a guessed operation's members cover the real ones, which guessed member stands for each real
  * one: the same status class, signature and band, and the same raw messages (the guess saw each of the
@@ -306,9 +324,9 @@ export class FailureQueries {
                     -- Each group's duration histogram as two arrays filled in the same row order (pairs stay paired).
                     array_agg(d) FILTER (WHERE d IS NOT NULL) AS ds, array_agg(n::float8) FILTER (WHERE d IS NOT NULL) AS ns
                FROM h GROUP BY 1, 2, 3, 4, 5),
-       m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM g) d),
+       m AS (${maskedMessages("g")}),
        gm AS (SELECT g.*, dense_rank() OVER (ORDER BY service, operation, status, signature, immediate) AS cid
-                FROM (SELECT g.*, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status, m.signature
+                FROM (SELECT g.*, ${statusClassOf("raw_status")} AS status, m.signature
                         FROM g JOIN m USING (message)) g),
        cl AS (
          SELECT cid, ${cluster}, array_agg(DISTINCT raw_status) AS statuses,
@@ -424,24 +442,17 @@ export class FailureQueries {
     immediateMs: number,
     prefetched?: PrefetchedContext,
   ): Promise<{ counts: OperationCounts[]; contrasts: Array<ValueCountRows | undefined> }> {
-    const ops = new Map<string, { service: string; operation: string; members: number[] }>();
-    clusters.forEach((c, i) => {
-      const k = opKey(c.service, c.operation);
-      const op = ops.get(k) ?? { service: c.service, operation: c.operation, members: [] };
-      if (i < contrasted) op.members.push(i);
-      ops.set(k, op);
-    });
+    const ops = byOperation(clusters, contrasted);
     const ahead = prefetched ? await prefetched.ops : undefined;
     const contrasts: Array<ValueCountRows | undefined> = clusters.map(() => undefined);
     const counts = await Promise.all(
       [...ops.entries()].map(async ([k, op]) => {
-        const members = op.members.map((i) => clusters[i]!);
         // The statement started ahead answers the same as this one would where its guess covers every member.
         const guessed = ahead?.get(k);
-        const map = guessed ? coveringMembers(guessed.members, members) : null;
+        const map = guessed ? coveringMembers(guessed.members, op.members) : null;
         const early = map && (await guessed!.result());
-        const r = early ? { counts: early.counts, contrasts: map!.map((j) => early.contrasts[j]!) } : await this.operationContext(f, op, members, sample, immediateMs);
-        op.members.forEach((i, j) => (contrasts[i] = r.contrasts[j]));
+        const r = early ? { counts: early.counts, contrasts: map!.map((j) => early.contrasts[j]!) } : await this.operationContext(f, op, op.members, sample, immediateMs);
+        op.members.forEach((c, j) => (contrasts[clusters.indexOf(c)] = r.contrasts[j]));
         return r.counts;
       }),
     );
@@ -461,8 +472,8 @@ export class FailureQueries {
                          coalesce(${t.errorMessage}, '') AS message, ${band} AS band
                     FROM ${t.from} WHERE ${w.sql} ORDER BY ${t.startedAt} DESC LIMIT ${w.param(newest)}),
             g AS (SELECT service, operation, raw_status, message, band, count(*) AS n FROM r GROUP BY 1, 2, 3, 4, 5),
-            m AS (SELECT message, ${SpanSql.signatureOf("message")} AS signature FROM (SELECT DISTINCT message FROM g) d)
-       SELECT service, operation, CASE WHEN lower(raw_status) = 'started' THEN 'unfinished' ELSE lower(raw_status) END AS status,
+            m AS (${maskedMessages("g")})
+       SELECT service, operation, ${statusClassOf("raw_status")} AS status,
               m.signature, band, sum(n) AS n, array_agg(DISTINCT message) AS messages
          FROM g JOIN m USING (message)
         GROUP BY 1, 2, 3, 4, 5 ORDER BY n DESC, 1, 2, 3, 4, 5 LIMIT ${w.param(limit)}`,
@@ -489,17 +500,10 @@ export class FailureQueries {
     const ops = guesses.then(
       (all) => {
         const ops = new Map<string, PrefetchedOperation>();
-        const byOp = new Map<string, { service: string; operation: string; members: ClusterGuess[] }>();
-        all.forEach((g, i) => {
-          const k = opKey(g.service, g.operation);
-          const op = byOp.get(k) ?? { service: g.service, operation: g.operation, members: [] };
-          if (i < contrasted) op.members.push(g);
-          byOp.set(k, op);
-        });
         // One at a time, in the guessed order: beside the cluster statement, not competing with it for
         // cores. Once the real clusters ask for one, it starts at once (they are known: no reason to wait).
         let previous: Promise<unknown> = Promise.resolve();
-        for (const [k, op] of byOp) {
+        for (const [k, op] of byOperation(all, contrasted)) {
           let started: Promise<OperationContext | null> | undefined;
           const result = () => (started ??= stopped ? Promise.resolve(null) : this.operationContext(f, op, op.members, sample, immediateMs).catch(() => null));
           previous = previous.then(result);
