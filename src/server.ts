@@ -157,7 +157,7 @@ export function createServer(context: ServerContext, wrap: (server: McpServer) =
     OUTPUT_SCHEMAS_URI,
     {
       title: "Tools' output schemas in full",
-      description: "Each tool's structuredContent as JSON Schema (draft-07), nested objects and lists included; tools/list shows their top level.",
+      description: "Each tool's structuredContent as JSON Schema (draft-07), types, required fields and nested shapes included; tools/list names their top-level fields.",
       mimeType: "application/json",
     },
     (uri) => {

@@ -13,6 +13,7 @@ import { generateDemoDataset } from "../../src/demo/demo-dataset.js";
 import { startSentryApiServer } from "../../src/demo/sentry-api-server.js";
 import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 import { applySchema, insertSpans } from "../../src/store/span-writer.js";
+import { TOOLS } from "../../src/tools/index.js";
 import { copyDemoDatabase } from "../support/demo-copy.js";
 import { requirePostgresOrSkip, TEST_DATABASE_URL } from "../support/test-databases.js";
 
@@ -27,6 +28,22 @@ function baseEnv(extra: Record<string, string>): Record<string, string> {
 async function connect(env: Record<string, string>): Promise<Client> {
   const client = new Client({ name: "e2e", version: "1.0.0" });
   await client.connect(new StdioClientTransport({ command: process.execPath, args: [SERVER], env: baseEnv(env), stderr: "pipe" }));
+  return fullSchemaChecked(client);
+}
+
+/**
+ * tools/list names the output fields without typing them (src/tools/listed-schema.ts), so the SDK
+ * client's own check of an answer is no check: every answer of the built server is parsed here with
+ * its tool's full output schema.
+ */
+function fullSchemaChecked(client: Client): Client {
+  const call = client.callTool.bind(client);
+  client.callTool = (async (params, ...rest) => {
+    const result = (await call(params, ...rest)) as CallToolResult;
+    const tool = TOOLS.find((t) => t.name === params.name);
+    if (tool && !result.isError) tool.outputSchema.parse(result.structuredContent);
+    return result;
+  }) as typeof client.callTool;
   return client;
 }
 
