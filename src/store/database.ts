@@ -49,3 +49,29 @@ export function assertReadStatement(sql: string): void {
     throw new DatabaseError(`Refused a statement that is not a plain read (${JSON.stringify(body.slice(0, 40))}…): this connection runs reads only.`, "query");
   }
 }
+
+/** The parameters each statement text refers to ($1, $2…): texts recur, so each is read once. */
+const referenced = new Map<string, ReadonlySet<number>>();
+
+/**
+ * Refuses a statement sent with a parameter its text never uses, or referring to one it is not sent:
+ * a mistake in building the statement. (Postgres cannot type an unused parameter and fails the call
+ * with 42P18; PGlite lets it pass, so tests on the demo database would not see it.)
+ */
+export function assertParametersUsed(sql: string, count: number): void {
+  let used = referenced.get(sql);
+  if (!used) {
+    used = new Set(Array.from(sql.matchAll(/\$(\d+)/g), (m) => Number(m[1])));
+    if (referenced.size >= 512) referenced.clear();
+    referenced.set(sql, used);
+  }
+  const unused = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !used.has(i));
+  const unsent = [...used].filter((i) => i > count);
+  if (unused.length || unsent.length) {
+    const what = unused.length ? `never uses ${unused.map((i) => `$${i}`).join(", ")}` : `refers to ${unsent.map((i) => `$${i}`).join(", ")}`;
+    throw new DatabaseError(
+      `Internal error: a statement was built with ${count} parameter(s) but ${what} (${JSON.stringify(sql.slice(0, 60))}…). Please report it; the server keeps running.`,
+      "query",
+    );
+  }
+}

@@ -533,9 +533,10 @@ export class FailureQueries {
     const exactLimit = w.param(OPERATION_COUNT_EXACT + 1);
     const sliceCount = w.param(OPERATION_SLICES);
     const perSlice = w.param(OPERATION_SLICE_SAMPLE);
-    // LIMIT 0 when nothing is contrasted: the successes are then never read.
+    // LIMIT 0 when nothing is contrasted: the successes are then never read. The failures' limit is a
+    // parameter only when a cluster is contrasted (a parameter the text never uses fails the statement).
     const okLimit = w.param(members.length ? sample : 0);
-    const limit = w.param(sample);
+    const limit = members.length ? w.param(sample) : "";
     const share = w.param(ID_LIKE_SHARE, "::float8");
     const entries = (side: string) => `jsonb_each(CASE WHEN jsonb_typeof(${side}.m) = 'object' THEN ${side}.m ELSE '{}'::jsonb END) e`;
     const scalar = `jsonb_typeof(e.value) IN ('string', 'number', 'boolean')`;

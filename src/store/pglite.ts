@@ -4,7 +4,7 @@
 
 import { PGlite } from "@electric-sql/pglite";
 import { currentScope, throwIfStopped } from "../request-scope.js";
-import { assertReadStatement, type ReadOnlyDatabase, type Row } from "./database.js";
+import { assertParametersUsed, assertReadStatement, type ReadOnlyDatabase, type Row } from "./database.js";
 import { translateError } from "./postgres.js";
 
 export class PgliteDatabase implements ReadOnlyDatabase {
@@ -23,6 +23,7 @@ export class PgliteDatabase implements ReadOnlyDatabase {
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     assertReadStatement(sql);
+    assertParametersUsed(sql, params.length);
     const scope = currentScope();
     throwIfStopped(scope);
     try {

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import pg from "pg";
 import { BusyError, CancelledError } from "../errors.js";
 import { currentScope, stoppedError, type RequestScope } from "../request-scope.js";
-import { assertReadStatement, DatabaseError, redactUrl, type ReadOnlyDatabase, type Row } from "./database.js";
+import { assertParametersUsed, assertReadStatement, DatabaseError, redactUrl, type ReadOnlyDatabase, type Row } from "./database.js";
 
 export interface PostgresOptions {
   statementTimeoutMs: number;
@@ -79,6 +79,7 @@ export class PostgresDatabase implements ReadOnlyDatabase {
 
   async query<T extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     assertReadStatement(sql);
+    assertParametersUsed(sql, params.length);
     const scope = currentScope();
     const release = await this.slots.acquire(scope, this.options.poolMax ?? 4);
     try {

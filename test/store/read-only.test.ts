@@ -53,6 +53,14 @@ describe.each(await backends())("read-only adapter on $name", ({ name, open }) =
     if (name === "postgres") for (const [row] of settings) expect(row!.timeout).not.toBe("0");
   });
 
+  it("refuses, saying which, a statement sent with a parameter it never uses or refers to one it is not sent", async () => {
+    await expect(db.reader.query("SELECT $1::int AS a", [1, 2])).rejects.toThrow(/built with 2 parameter\(s\) but never uses \$2/);
+    await expect(db.reader.query("SELECT $1::int + $3::int AS a", [1, 2, 3])).rejects.toThrow(/never uses \$2/);
+    await expect(db.reader.query("SELECT $2::int AS a", [1, 2])).rejects.toThrow(/never uses \$1/);
+    await expect(db.reader.query("SELECT $1::int + $2::int AS a", [1])).rejects.toThrow(/refers to \$2/);
+    expect(await db.reader.query("SELECT $1::int + $2::int AS a, $1::int AS b", [1, 2])).toEqual([{ a: 3, b: 1 }]);
+  });
+
   it("runs one statement only", async () => {
     await expect(db.reader.query("SELECT 1; SELECT 2")).rejects.toThrow(/multiple commands|cannot insert multiple/i);
   });

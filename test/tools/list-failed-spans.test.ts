@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorSignature } from "../../src/analysis/failure-clusters.js";
 import { formatMs } from "../../src/analysis/format.js";
-import { GUESS_SAMPLE, OPERATION_COUNT_EXACT, OPERATION_SLICE_SAMPLE, OPERATION_SLICES, WINDOW_SUMMARY_CAP } from "../../src/analysis/defaults.js";
+import { CONTRASTED_CLUSTERS, GUESS_SAMPLE, OPERATION_COUNT_EXACT, OPERATION_SLICE_SAMPLE, OPERATION_SLICES, WINDOW_SUMMARY_CAP } from "../../src/analysis/defaults.js";
 import type { ReadOnlyDatabase, Row as DbRow } from "../../src/store/database.js";
 import { SpanSql } from "../../src/store/span-sql.js";
 import { SpanTable } from "../../src/store/span-table.js";
@@ -482,6 +482,31 @@ describe.each(await backends())("list_failed_spans at the edges of its SQL on $n
       expect(c).toMatchObject({ count: 8, contrast_sample: { failures: 8, successes: 8 } });
       // The four object rows carry region=US: 4 of 8 failures vs 1 of 8 successes.
       expect(c.distinguishing).toContainEqual(expect.objectContaining({ key: "region", value: "US", failures: 4, successes: 1 }));
+    } finally {
+      await tools.close();
+    }
+  });
+
+  it("counts every listed cluster's operation, also one with no cluster among the contrasted ones", async () => {
+    const table = db.table("many_operations");
+    await applySchema(db.writer, table);
+    // CONTRASTED_CLUSTERS + 3 operations, one cluster each, op k failing (12 - k) times: the last three
+    // operations have no contrasted cluster, so their statement reads counts only.
+    const ops = CONTRASTED_CLUSTERS + 3;
+    const rows: Row[] = range(ops).flatMap((k) => [
+      ...range(12 - k).map((i) => ({ trace: `f${k}-${i}`, span: `f${k}-${i}`, service: "svc", operation: `op${k}`, minutesAgo: i + 1, duration: 5, status: "failed", error: `boom ${k}` })),
+      ...range(3).map((i) => ({ trace: `s${k}-${i}`, span: `s${k}-${i}`, service: "svc", operation: `op${k}`, minutesAgo: i + 1, duration: 500, status: "completed" })),
+    ]);
+    await insertSpans(db.writer, rows.map(toRow), table);
+    const tools = await connectTools({ spans: new SpanTable(db.reader, table, ["job_id"]), now: () => NOW });
+    try {
+      const { out } = await tools.structured(listFailedSpans, { limit: 0, max_clusters: ops });
+      expect(out.clusters.map((c) => c.operation)).toEqual(range(ops).map((k) => `op${k}`));
+      for (const [k, c] of out.clusters.entries()) {
+        expect(c, `op${k}`).toMatchObject({ count: 12 - k, operation_total: 15 - k, operation_failed: 12 - k });
+        // Only the largest clusters are contrasted with successes.
+        expect(c.contrast_sample !== undefined, `op${k}`).toBe(k < CONTRASTED_CLUSTERS);
+      }
     } finally {
       await tools.close();
     }
