@@ -51,6 +51,10 @@ export const diagnosisReportSchema = z.object({
     .describe("The execution against healthy executions of its root operation (compare_executions has the full comparison)."),
   change_onset: z
     .object({
+      operation: z
+        .string()
+        .optional()
+        .describe("Whose failures began then: the root operation's, or the failing span's (service.operation) when the change is stamped on that span and not on the root."),
       onset: z.string(),
       located: z.enum(["read", "bisected"]).describe("bisected: the failures were too many to read, so their start was found by probing."),
       candidates: z.array(z.object({ key: z.string(), value: z.string(), first_seen: z.string(), failure_rate_before: z.number(), failure_rate_after: z.number() })),
@@ -100,7 +104,8 @@ export function renderDiagnosis(out: DiagnosisReport): string {
   }
   const o = out.change_onset;
   if (o && (o.candidates.length || o.outcomes.length)) {
-    lines.push("", `What appeared when these failures began (${o.onset}${o.located === "bisected" ? ", located by sampling" : ""}):`);
+    const whose = o.operation ? `the failures of ${formatDataValue(o.operation)}` : "these failures";
+    lines.push("", `What appeared when ${whose} began (${o.onset}${o.located === "bisected" ? ", located by sampling" : ""}):`);
     for (const k of o.candidates) lines.push(`- ${formatDataValue(k.key)}=${formatDataValue(k.value)} first seen ${k.first_seen}; failure rate ${Math.round(100 * k.failure_rate_before)}% before → ${Math.round(100 * k.failure_rate_after)}% with it (candidate cause)`);
     for (const k of o.outcomes) lines.push(`- ${formatDataValue(k.key)}=${formatDataValue(k.value)} on ${Math.round(100 * k.failure_share)}% of failures (describes the outcome, not a cause)`);
   }

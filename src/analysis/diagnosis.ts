@@ -85,6 +85,8 @@ export interface DiagnosisEvidence {
   comparison?: Comparison | null;
   /** What appeared when the failures of its cluster began; null when not checked. */
   onset?: ChangeOnset | null;
+  /** The span whose operation's failures `onset` is of: the root (the default), or the failing span that caused the root's failure. */
+  onsetOf?: SpanNode;
 }
 
 const label = (c: number): Hypothesis["label"] => (c >= 0.75 ? "high" : c >= 0.5 ? "medium" : "low");
@@ -306,8 +308,9 @@ export function diagnose(e: DiagnosisEvidence): Hypothesis[] {
   }
 
   // 6. A change (release, version, config, flag) that appeared exactly when the failures began.
-  const change = rootFailed ? e.onset?.candidates.find((c) => String(root.span.metadata[c.key]) === c.value) : undefined;
-  if (change) out.push(badChange(change, e, root, sentryItem));
+  const changed = e.onsetOf ?? root;
+  const change = rootFailed ? e.onset?.candidates.find((c) => String(changed.span.metadata[c.key]) === c.value) : undefined;
+  if (change) out.push(badChange(change, e, changed, root, sentryItem));
 
   // 7. Failures concentrated in one metadata value while the operation succeeds elsewhere.
   if (rootFailed && e.cluster && e.cluster.operationTotal > 0) {
@@ -494,7 +497,8 @@ function poolWaitOf(nodes: SpanNode[], comparison: Comparison | null): { node: S
   return best;
 }
 
-function badChange(c: ChangeCandidate, e: DiagnosisEvidence, root: SpanNode, sentryItem: EvidenceItem[]): Hypothesis {
+/** `changed`: the span carrying the change, whose operation's failures began with it (the root, or the span that caused the root's failure). */
+function badChange(c: ChangeCandidate, e: DiagnosisEvidence, changed: SpanNode, root: SpanNode, sentryItem: EvidenceItem[]): Hypothesis {
   const rise = c.failureRateAfter - c.failureRateBefore;
   // A value seen on one or two executions is a lead, not yet a pattern.
   const confidence = 0.6 + 0.25 * Math.min(1, rise) + (c.changeKey ? 0.08 : 0) - (c.after < 3 ? 0.2 : 0);
@@ -502,18 +506,21 @@ function badChange(c: ChangeCandidate, e: DiagnosisEvidence, root: SpanNode, sen
   const key = formatDataValue(c.key);
   const previous = c.previous.length ? `${key} was ${c.previous.map((p) => `${formatDataValue(p.value)} (${pct(p.share)})`).join(", ")}` : `no execution carried ${key}`;
   const before = c.previous[0] ? `${key}=${formatDataValue(c.previous[0].value)}` : `no ${key}`;
+  const unit = changed === root ? "executions" : `${hop(changed)} spans`;
   return hypothesis(
     "bad_change",
     confidence,
-    `The failures of ${hop(root)} began when ${kv} first appeared, at ${iso(c.firstSeenMs)}: in the ${c.before} executions before, ${previous} and ${pct(c.failureRateBefore)} failed; ${pct(c.failureRateAfter)} of the ${c.after} executions carrying ${formatDataValue(c.value)} failed, and ${pct(c.failureShare)} of the failures carry it — the change to ${kv} is the likely cause.`,
+    `The failures of ${hop(changed)} began when ${kv} first appeared, at ${iso(c.firstSeenMs)}: in the ${c.before} ${unit} before, ${previous} and ${pct(c.failureRateBefore)} failed; ${pct(c.failureRateAfter)} of the ${c.after} ${unit} carrying ${formatDataValue(c.value)} failed, and ${pct(c.failureShare)} of the failures carry it — the change to ${kv} is the likely cause${changed === root ? "" : `, and ${hop(root)} failed because ${hop(changed)} did`}.`,
     [
       { type: "change", id: `${c.key}=${c.value}`, note: `first seen ${iso(c.firstSeenMs)}; before: ${previous}; failure rate ${pct(c.failureRateBefore)} → ${pct(c.failureRateAfter)}` },
-      ...(e.cluster ? [clusterItem(e.cluster)] : []),
-      spanItem(root),
+      ...(changed === root && e.cluster ? [clusterItem(e.cluster)] : []),
+      spanItem(changed),
+      ...(changed === root ? [] : [spanItem(root)]),
+      ...(changed !== root && e.cluster ? [clusterItem(e.cluster)] : []),
       ...sentryItem,
     ],
     [
-      `Diff ${kv} against ${before}: what that ${c.changeKey ? "release, deploy or configuration" : "value"} changed in ${formatDataValue(root.span.service)} (commits, settings, images).`,
+      `Diff ${kv} against ${before}: what that ${c.changeKey ? "release, deploy or configuration" : "value"} changed in ${formatDataValue(changed.span.service)} (commits, settings, images).`,
       `Run one execution with ${before} (roll back or pin it): if it succeeds, the change is confirmed; compare_executions against a healthy run shows what else differs.`,
       `list_failed_spans with metadata {"${c.key}": "${c.value}"} to see whether every execution with it fails, and since when.`,
     ],

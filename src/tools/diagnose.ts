@@ -11,9 +11,9 @@ import { diagnose, failingSpansOf, type SentryEvidence } from "../analysis/diagn
 import { diagnosisReportSchema, renderDiagnosis, type DiagnosisReport } from "../analysis/diagnosis-report.js";
 import { compareExecution } from "../analysis/comparison.js";
 import { divergenceRecord, durationRecord, failingSpanRecords, retryRecords, timeRecords } from "../analysis/comparison-report.js";
-import { valuesToCheck, type ChangeOnset } from "../analysis/change-onset.js";
+import { valuesToCheck, type ChangeCandidate, type ChangeOnset } from "../analysis/change-onset.js";
 import { scalarText } from "../analysis/metadata-keys.js";
-import { isFailureStatus } from "../analysis/span.js";
+import { hopName, isFailureStatus } from "../analysis/span.js";
 import type { SpanNode } from "../analysis/span-tree.js";
 import { isoTime } from "../analysis/format.js";
 import { executionSummary } from "../analysis/execution-summary.js";
@@ -79,8 +79,21 @@ export default defineTool({
     if (!baseline) notChecked.push(`Missing hops and slowness: only ${successes} successful execution(s) of this operation in the 24 h before it, too few to learn which hops to expect or how long it usually takes.`);
     const gaps = findGaps(tree, baseline);
     const comparison = profile ? compareExecution(tree, profile, { identityKeys: spans.correlationKeys }) : null;
-    const ownCluster = isFailureStatus(root.span.status) ? await clusterOfExecution(new BaselineQueries(spans), root, executions, { ...settings, nowMs }) : null;
-    const onset = ownCluster ? await changeOnsetOf(new ChangeQueries(spans), ownCluster, executions, settings.immediateMs) : null;
+    const samples = new BaselineQueries(spans);
+    const changes = new ChangeQueries(spans);
+    const ownCluster = isFailureStatus(root.span.status) ? await clusterOfExecution(samples, root, executions, { ...settings, nowMs }) : null;
+    let onset = ownCluster ? await changeOnsetOf(changes, ownCluster, executions, settings.immediateMs) : null;
+    // A service often stamps its version, image or flags on its own spans only: when the root's
+    // failures show no change the root carries, the failing span that caused them is asked the same.
+    let onsetOf = root;
+    const { roles, retries } = failingSpansOf(tree);
+    const cause = roles.find((r) => r.role === "cause" && r.node !== root)?.node;
+    if (ownCluster && cause && !onset?.candidates.some((c) => carries(root, c))) {
+      const healthy = executions.flatMap((e) => nodesOf(e, cause));
+      const causeCluster = await clusterOfExecution(samples, cause, healthy, { ...settings, nowMs });
+      const causeOnset = causeCluster ? await changeOnsetOf(changes, causeCluster, healthy, settings.immediateMs) : null;
+      if (causeOnset?.candidates.some((c) => carries(cause, c))) [onset, onsetOf] = [causeOnset, cause];
+    }
     if (ownCluster && !onset) notChecked.push("Change onset: not looked for — every value most of these failures carry was already carried by successful executions before they began.");
 
     if (!sentry) {
@@ -89,8 +102,7 @@ export default defineTool({
     }
 
     const cluster = ownCluster?.cluster ?? null;
-    const hypotheses = diagnose({ tree, gaps, baselineExecutions: baseline?.executions ?? 0, immediateMs: settings.immediateMs, cluster, sentry, notChecked, comparison, onset });
-    const { roles, retries } = failingSpansOf(tree);
+    const hypotheses = diagnose({ tree, gaps, baselineExecutions: baseline?.executions ?? 0, immediateMs: settings.immediateMs, cluster, sentry, notChecked, comparison, onset, onsetOf });
     const divergence = comparison ? divergenceRecord(comparison) : undefined;
     const output: DiagnosisReport = {
       subject: { by: given[0]!, value: (input.job_id ?? input.trace_id ?? input.issue)!, ...(job ? { job_id: job } : {}) },
@@ -110,6 +122,7 @@ export default defineTool({
       }),
       ...(onset && {
         change_onset: {
+          operation: hopName(onsetOf.span.service, onsetOf.span.operation),
           onset: isoTime(onset.onsetMs),
           located: onset.located,
           candidates: onset.candidates.map((c) => ({ key: c.key, value: c.value, first_seen: isoTime(c.firstSeenMs), failure_rate_before: c.failureRateBefore, failure_rate_after: c.failureRateAfter })),
@@ -141,3 +154,21 @@ async function changeOnsetOf(
   if (!valuesToCheck(failures).some((v) => !v.outcome && !seenBefore(v.key, v.value))) return null;
   return onsetOfCluster(changes, { cluster: cluster.key, window: cluster.window, earliestMs, sampled: cluster.full, failures, immediateMs });
 }
+
+/** Whether a span carries a candidate change's value. */
+function carries(node: SpanNode, c: ChangeCandidate): boolean {
+  return scalarText(node.span.metadata[c.key]) === c.value;
+}
+
+/** The spans of an execution of the same service and operation as `like`. */
+function nodesOf(execution: SpanNode, like: SpanNode): SpanNode[] {
+  const out: SpanNode[] = [];
+  const stack = [execution];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.span.service === like.span.service && n.span.operation === like.span.operation) out.push(n);
+    stack.push(...n.children);
+  }
+  return out;
+}
+

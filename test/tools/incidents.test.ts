@@ -9,7 +9,7 @@ import { applySchema, insertSpans } from "../../src/store/span-writer.js";
 import compareExecutions from "../../src/tools/compare-executions.js";
 import diagnose from "../../src/tools/diagnose.js";
 import listFailedSpans from "../../src/tools/list-failed-spans.js";
-import { allIncidents, INCIDENT_NOW, LEDGER_RELEASE_MS } from "../fixtures/incidents.js";
+import { allIncidents, INCIDENT_NOW, LEDGER_RELEASE_MS, TAX_RELEASE_MS } from "../fixtures/incidents.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
 import { connectTools, type ToolClient } from "../support/tool-client.js";
 
@@ -40,6 +40,7 @@ describe.each(await backends())("incidents on $name", ({ open }) => {
     ["pdf", "in_process_failure"],
     ["checkout", "pool_exhaustion"],
     ["ledger", "bad_change"],
+    ["tax", "bad_change"],
   ])("diagnose %s: %s first, and its healthy neighbour gets no verdict", async (name, kind) => {
     const inc = incidents[name];
     const out = await run({ job_id: inc.jobId });
@@ -67,6 +68,20 @@ describe.each(await backends())("incidents on $name", ({ open }) => {
     expect(out.hypotheses[0]!.summary).toMatch(/began when version=v8 first appeared.* version was v7 \(100%\) and 0% failed/);
     const cluster = out.hypotheses[0]!.evidence.find((e) => e.type === "cluster")!;
     expect(cluster.note).toMatch(/^at least 200 failures like it .* \(sampled: the latest\)/);
+  });
+
+  it("a release stamped on the failing service's spans only: bad_change names that service, its onset and its version before", async () => {
+    const out = await run({ job_id: incidents.tax.jobId });
+    expect(out.change_onset).toMatchObject({ operation: "tax.CalculateTax", located: "read" });
+    expect(Math.abs(Date.parse(out.change_onset!.onset) - TAX_RELEASE_MS)).toBeLessThan(2 * 3_600_000);
+    expect(out.change_onset!.candidates).toEqual(expect.arrayContaining([expect.objectContaining({ key: "version", value: "2.0.0", failure_rate_before: 0, failure_rate_after: 1 })]));
+    const top = out.hypotheses[0]!;
+    expect(top.summary).toMatch(/^The failures of tax\.CalculateTax began when version=2\.0\.0 first appeared.* version was 1\.9\.3 \(100%\) and 0% failed.* storefront\."POST \/quote" failed because tax\.CalculateTax did/);
+    const cause = out.failing_spans.find((f) => f.role === "cause")!;
+    expect(cause.hop).toBe("tax.CalculateTax");
+    expect(top.evidence.map((e) => e.id)).toEqual(expect.arrayContaining(["version=2.0.0", cause.span_id]));
+    expect(top.checks[0]).toMatch(/changed in tax \(/);
+    expect(out.not_checked.join(" ")).not.toMatch(/Change onset: not looked for/);
   });
 
   it("list_failed_spans files release=v42 as a candidate cause that appeared with the failures, not under 'only in failures'", async () => {
