@@ -88,8 +88,9 @@ export default defineTool({
     let onsetOf = root;
     const { roles, retries } = failingSpansOf(tree);
     const cause = roles.find((r) => r.role === "cause" && r.node !== root)?.node;
-    if (ownCluster && cause && !onset?.candidates.some((c) => carries(root, c))) {
-      const healthy = executions.flatMap((e) => nodesOf(e, cause));
+    const healthy = cause ? executions.flatMap((e) => nodesOf(e, cause)) : [];
+    // Read only when the causing span itself carries a value no healthy span of its operation had before it.
+    if (ownCluster && cause && !onset?.candidates.some((c) => carries(root, c)) && carriesNewValue(cause, healthy)) {
       const causeCluster = await clusterOfExecution(samples, cause, healthy, { ...settings, nowMs });
       const causeOnset = causeCluster ? await changeOnsetOf(changes, causeCluster, healthy, settings.immediateMs) : null;
       if (causeOnset?.candidates.some((c) => carries(cause, c))) [onset, onsetOf] = [causeOnset, cause];
@@ -170,5 +171,19 @@ function nodesOf(execution: SpanNode, like: SpanNode): SpanNode[] {
     stack.push(...n.children);
   }
   return out;
+}
+
+/**
+ * Whether a failing span carries a value that no healthy span of its operation carried before it: not
+ * one describing the outcome, and not one of a key whose every span has its own value (an id).
+ */
+export function carriesNewValue(failing: SpanNode, healthy: readonly SpanNode[]): boolean {
+  const earlier = healthy.filter((h) => h.span.startMs < failing.span.startMs);
+  return valuesToCheck(sampledFailures([failing.span])).some((v) => {
+    if (v.outcome) return false;
+    const seen = earlier.map((h) => scalarText(h.span.metadata[v.key])).filter((x) => x !== null);
+    if (seen.length >= 3 && new Set(seen).size > 0.5 * seen.length) return false;
+    return !seen.includes(v.value);
+  });
 }
 

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateDemoDataset, type DemoManifest } from "../../src/demo/demo-dataset.js";
 import { SpanTable } from "../../src/store/span-table.js";
 import { applySchema, insertSpans, type SpanRowInput } from "../../src/store/span-writer.js";
-import diagnose from "../../src/tools/diagnose.js";
+import diagnose, { carriesNewValue } from "../../src/tools/diagnose.js";
+import { buildSpanTree } from "../../src/analysis/span-tree.js";
+import type { Span } from "../../src/analysis/span.js";
 import { backends, type TestDatabase } from "../support/test-databases.js";
 import { demoSentryFixtures } from "../../src/demo/sentry-demo-fixtures.js";
 import { SentryClient } from "../../src/sentry/sentry-client.js";
@@ -178,5 +180,37 @@ describe.each(await backends())("diagnose on $name", ({ open }) => {
     const unknown = await noSentry.error("diagnose", { job_id: "nope" });
     expect(unknown).toMatchObject({ code: "not_found", text: expect.stringMatching(/No spans found/) });
     await noSentry.close();
+  });
+});
+
+describe("diagnose asks the causing span's operation for a change only when that span carries something new", () => {
+  const span = (id: string, startMs: number, metadata: Record<string, unknown>, status = "completed"): Span => ({
+    traceId: id,
+    spanId: id,
+    parentSpanId: null,
+    service: "tax",
+    operation: "CalculateTax",
+    startMs,
+    endMs: startMs + 10,
+    durationMs: 10,
+    status,
+    errorMessage: status === "completed" ? null : "boom",
+    metadata,
+  });
+  const node = (s: Span) => buildSpanTree([s]).roots[0]!;
+  const healthy = [1, 2, 3, 4].map((i) => node(span(`h${i}`, i * 1000, { version: "1.9.3", request_id: `r-${i}`, region: i % 2 ? "eu" : "us" })));
+
+  it("a version no earlier healthy span had: yes", () => {
+    expect(carriesNewValue(node(span("f", 10_000, { version: "2.0.0", request_id: "r-9", region: "eu" }, "error")), healthy)).toBe(true);
+  });
+  it("a key new to the operation: yes", () => {
+    expect(carriesNewValue(node(span("f", 10_000, { version: "1.9.3", flag: "new-rules" }, "error")), healthy)).toBe(true);
+  });
+  it("only values seen before, an id of its own (a key whose every span has its own value) and an outcome: no", () => {
+    expect(carriesNewValue(node(span("f", 10_000, { version: "1.9.3", request_id: "r-9", region: "us", http_status: 500 }, "error")), healthy)).toBe(false);
+  });
+  it("a value seen only after the failing span is new at its time", () => {
+    expect(carriesNewValue(node(span("f", 2_500, { version: "1.9.3", region: "us" }, "error")), healthy)).toBe(false);
+    expect(carriesNewValue(node(span("f", 1_500, { version: "1.9.3", region: "us" }, "error")), healthy)).toBe(true);
   });
 });
