@@ -57,8 +57,14 @@ export interface Handoff {
   edge: string;
   parent: SpanNode;
   child: SpanNode;
-  /** Child start minus parent start: the time the call took to arrive. */
+  /**
+   * The time the call took to arrive: the child's start minus the moment the parent could have called
+   * it — its own start, or the end of the last of its other children to return before the child began
+   * (calls made one after another wait for each other, which is not the callee's hand-off).
+   */
   delayMs: number;
+  /** That other child, when the delay is counted from its end. */
+  after: SpanNode | null;
 }
 
 /** Cross-service parent → child hops under a root, in depth-first order. */
@@ -67,9 +73,22 @@ export function handoffsOf(root: SpanNode): Handoff[] {
   for (const n of subtreeNodes(root)) {
     const p = n.parent;
     if (!p || p.span.service === n.span.service) continue;
-    out.push({ edge: `${hopOf(p)} → ${hopOf(n)}`, parent: p, child: n, delayMs: n.span.startMs - p.span.startMs });
+    const free = freeFrom(p, n);
+    out.push({ edge: `${hopOf(p)} → ${hopOf(n)}`, parent: p, child: n, delayMs: n.span.startMs - free.ms, after: free.after });
   }
   return out;
+}
+
+/** When `parent` was last free to call `child`: its start, or the latest end of another child that returned before this one started. */
+function freeFrom(parent: SpanNode, child: SpanNode): { ms: number; after: SpanNode | null } {
+  let ms = parent.span.startMs;
+  let after: SpanNode | null = null;
+  for (const s of parent.children) {
+    if (s === child) continue;
+    const end = knownEndMs(s.span);
+    if (end !== null && s.span.startMs >= parent.span.startMs && end <= child.span.startMs && end > ms) [ms, after] = [end, s];
+  }
+  return { ms, after };
 }
 
 export interface EdgeStats {
@@ -217,7 +236,9 @@ export function findGaps(tree: SpanTree, baseline: Baseline | null, t: GapThresh
         offset_ms: off(h.parent),
         size_ms: round(h.delayMs),
         edge: h.edge,
-        sentence: `${formatHop(h.child.span.service, h.child.span.operation)} started ${formatMs(h.delayMs)} after ${formatHop(h.parent.span.service, h.parent.span.operation)} called it${
+        sentence: `${formatHop(h.child.span.service, h.child.span.operation)} started ${formatMs(h.delayMs)} after ${
+          h.after ? `${formatHop(h.parent.span.service, h.parent.span.operation)}'s call before it (${formatHop(h.after.span.service, h.after.span.operation)}) returned` : `${formatHop(h.parent.span.service, h.parent.span.operation)} called it`
+        }${
           base ? ` (successful executions: p50 ${formatMs(base.p50Ms)}, p95 ${formatMs(base.p95Ms)} over ${base.count})` : ` (over ${formatMs(t.slowHandoffMs)}; no baseline for this edge)`
         }: time spent queueing, connecting or cold-starting before ${h.child.span.service} began work.`,
       });

@@ -221,6 +221,44 @@ describe("findGaps: slow hand-offs", () => {
     expect(findGaps(buildSpanTree(handoffAfter(200)), null, { ...DEFAULT_GAP_THRESHOLDS, slowHandoffMs: 100 }).findings).toHaveLength(1);
   });
 
+  /** web-bff.render calls catalog.get, then pricing.get_price `wait` ms after catalog returns. */
+  function sequential(n: number, catalogMs: number, wait = 2): Span[] {
+    const at = n * 10_000;
+    const trace = `q${n}`;
+    const pricingAt = at + 10 + catalogMs + wait;
+    return [
+      span(`${n}-page`, { trace, start: at, end: pricingAt + 40, service: "web-bff", operation: "render" }),
+      span(`${n}-cat`, { trace, parent: `${n}-page`, start: at + 5, end: at + 10 + catalogMs, service: "catalog", operation: "get" }),
+      span(`${n}-price`, { trace, parent: `${n}-page`, start: pricingAt, end: pricingAt + 30, service: "pricing", operation: "get_price" }),
+    ];
+  }
+  const sequentialBaseline = () => learnBaseline("web-bff.render", buildSpanTree([1, 2, 3, 4, 5, 6].flatMap((n) => sequential(n, 40 + n))).roots);
+
+  it("counts a call made after the one before it returned from that return, not from the caller's start", () => {
+    // catalog took 700 ms instead of ~45: pricing waited for it, which is no hand-off of pricing's.
+    const { findings, handoffs } = findGaps(buildSpanTree(sequential(9, 700)), sequentialBaseline());
+    expect(findings.filter((f) => f.kind === "slow_handoff")).toEqual([]);
+    expect(handoffs.find((h) => h.child_span_id === "9-price")).toMatchObject({ delay_ms: 2, baseline_p50_ms: 2 });
+    expect(handoffs.find((h) => h.child_span_id === "9-cat")).toMatchObject({ delay_ms: 5 });
+  });
+
+  it("still reports a slow hand-off after the call before it returned, naming that call", () => {
+    const { findings } = findGaps(buildSpanTree(sequential(9, 45, 900)), sequentialBaseline());
+    const slow = findings.filter((f) => f.kind === "slow_handoff");
+    expect(slow).toHaveLength(1);
+    expect(slow[0]).toMatchObject({ span_ids: ["9-page", "9-price"], size_ms: 900 });
+    expect(slow[0]!.sentence).toMatch(/^pricing\.get_price started 900ms after web-bff\.render's call before it \(catalog\.get\) returned \(successful executions: p50 2ms/);
+  });
+
+  it("a call made while another is still running counts from the caller's start (parallel calls do not wait)", () => {
+    const spans = [
+      span("p", { trace: "tp", start: 0, end: 500, service: "web-bff", operation: "render" }),
+      span("a", { trace: "tp", parent: "p", start: 5, end: 400, service: "catalog", operation: "get" }),
+      span("b", { trace: "tp", parent: "p", start: 300, end: 450, service: "pricing", operation: "get_price" }),
+    ];
+    expect(handoffsOf(buildSpanTree(spans).roots[0]!).find((h) => h.child.span.spanId === "b")).toMatchObject({ delayMs: 300, after: null });
+  });
+
   it("marks a hand-off joined by job_id", () => {
     const spans = [
       span("a", { trace: "ta", start: 0, end: 100, service: "runner", operation: "execute_question", metadata: { job_id: "j" } }),
