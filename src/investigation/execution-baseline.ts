@@ -8,7 +8,7 @@ import { buildSpanTree, type SpanNode, type SpanTree } from "../analysis/span-tr
 import type { Span } from "../analysis/span.js";
 import { hopOf, learnBaseline, succeeded, type Baseline } from "../analysis/gaps.js";
 import { learnProfile, type BaselineProfile } from "../analysis/baseline-profile.js";
-import { BASELINE_SPAN_LIMIT, LINK_MARGIN_MS, LOOKAHEAD_MS, LOOKBACK_MS, MAX_TRACES_PER_JOB, MIN_BASELINE_EXECUTIONS } from "../analysis/defaults.js";
+import { BASELINE_SPAN_LIMIT, LINK_MARGIN_MS, LOOKBACK_MS, MAX_TRACES_PER_JOB, MIN_BASELINE_EXECUTIONS } from "../analysis/defaults.js";
 import type { RootSpan, SpanReader, TimeRange } from "../store/span-table.js";
 
 /**
@@ -79,7 +79,9 @@ export async function executionBaseline(
 ): Promise<ExecutionBaseline> {
   const root = tree.roots[0]!;
   const rootHop = hopOf(root);
-  const window = { fromMs: root.span.startMs - LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs + LOOKAHEAD_MS) };
+  // Before the execution only: runs after it (in an incident, often as slow or as broken) would be
+  // judged as what healthy looked like.
+  const window = { fromMs: root.span.startMs - LOOKBACK_MS, toMs: Math.min(nowMs, root.span.startMs) };
   const sampled = await spans.recentRoots({ window, limit: sample, service: root.span.service, operation: root.span.operation, successOnly: true });
   const own = new Set(tree.traceIds);
   const { executions } = await loadExecutions(spans, sampled.roots.filter((r) => !own.has(r.traceId)), window, BASELINE_SPAN_LIMIT);

@@ -151,17 +151,17 @@ describe.each(await backends())("find_gaps on $name", ({ open }) => {
     });
 
     it("lists a successful job's hand-offs, joined across trace ids by job_id, with baselines and nothing high", async () => {
-      const { out, text } = await run({ job_id: "job-g3" });
-      expect(new Set(out.trace_ids)).toEqual(new Set(["g3", "g3r"]));
-      expect(out.root).toMatchObject({ span_id: "g3-run", status: "completed" });
-      expect(out.baseline).toEqual({ root_operation: "runner.execute_question", successful_executions: 10 });
+      const { out, text } = await run({ job_id: "job-g9" });
+      expect(new Set(out.trace_ids)).toEqual(new Set(["g9", "g9r"]));
+      expect(out.root).toMatchObject({ span_id: "g9-run", status: "completed" });
+      // The nine successes before it; the slow one came after, and the baseline is what came before.
+      expect(out.baseline).toEqual({ root_operation: "runner.execute_question", successful_executions: 9 });
       expect(out.handoffs!.map((h) => [h.edge, h.parent_span_id, h.child_span_id, h.delay_ms, h.linked_by])).toEqual([
-        [RUNNER_TO_ROUTER, "g3-call", "g3-route", 5, "job_id"],
-        [ROUTER_TO_MODAL, "g3-route", "g3-modal", 5, undefined],
+        [RUNNER_TO_ROUTER, "g9-call", "g9-route", 5, "job_id"],
+        [ROUTER_TO_MODAL, "g9-route", "g9-modal", 5, undefined],
       ]);
-      // The other nine successes plus the slow one: 5, 5, 5, 6, 6, 6, 7, 7, 7 ms and 2 s.
-      expect(out.handoffs![0]).toMatchObject({ baseline_p50_ms: 6 });
-      expect(out.handoffs![0]!.baseline_p95_ms).toBeGreaterThan(7);
+      // Their delays: 5, 5, 5, 6, 6, 6, 7, 7, 7 ms.
+      expect(out.handoffs![0]).toMatchObject({ baseline_p50_ms: 6, baseline_p95_ms: 7 });
       expect(out.handoffs![1]).toMatchObject({ baseline_p50_ms: 5, baseline_p95_ms: 5 });
       expect(out.findings.filter((f) => f.severity === "high")).toEqual([]);
       expect(out.findings.filter((f) => f.kind === "missing_hop" || f.kind === "slow_handoff")).toEqual([]);
