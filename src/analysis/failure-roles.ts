@@ -116,7 +116,7 @@ export function explainFailingSpans(tree: SpanTree, retries: readonly RetrySeque
       ...base,
       role: "handled",
       absorbedBy: caller,
-      sentence: `${hop(n)}${which} ${outcomeOf(n)}: handled — ${hop(caller)} #${formatDataValue(caller.span.spanId)} went on and succeeded, so the error was caught and ignored or worked around (check its result is complete).`,
+      sentence: `${hop(n)}${which} ${outcomeOf(n)}: handled — ${hop(caller)} #${formatDataValue(caller.span.spanId)} went on and succeeded without it, with no retry and no fallback: the error was caught and passed over, so what ${hop(n)} was to do most likely did not happen although the execution reports success (check its output is there).`,
     });
   }
   // Causes first, then what was absorbed, then what only passed a failure on.

@@ -66,6 +66,17 @@ describe("explainFailingSpans", () => {
     ]);
   });
 
+  it("says of a swallowed error that its work most likely did not happen, though the execution reports success", () => {
+    const tree = buildSpanTree([
+      span("r", { start: 0, end: 300, service: "export-worker", operation: "run_export" }),
+      span("u", { parent: "r", start: 5, end: 250, service: "export-worker", operation: "upload_file" }),
+      span("p", { parent: "u", start: 10, end: 60, status: "error", error: "AccessDenied", service: "s3", operation: "PutObject" }),
+    ]);
+    const [handled] = explainFailingSpans(tree, findRetries(tree));
+    expect(handled).toMatchObject({ role: "handled" });
+    expect(handled!.sentence).toMatch(/export-worker\.upload_file #u went on and succeeded without it, with no retry and no fallback: .* what s3\.PutObject was to do most likely did not happen although the execution reports success/);
+  });
+
   it("retries that all failed: every attempt's callee is a cause, each attempt propagates", () => {
     const got = roles([
       span("r", { start: 0, end: 800, status: "error", service: "gateway", operation: "POST /search" }),
