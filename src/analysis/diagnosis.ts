@@ -252,8 +252,15 @@ export function diagnose(e: DiagnosisEvidence): Hypothesis[] {
       hypothesis(
         "upstream_overload",
         c,
-        `${formatDataValue(who.span.service)} answered ${status ? `HTTP ${status}` : "with overload"}${who.span.errorMessage ? ` (${quoteData(who.span.errorMessage, 100)})` : ""} — ${tries}: it was shedding load (overloaded, rate-limited or out of capacity), not refusing this request for what it carries.`,
-        [...(seq ? seq.attempts.map((a) => spanItem(a, `attempt ${seq.attempts.indexOf(a) + 1}/${seq.attempts.length}: ${hop(a)} ${a.span.status} after ${formatMs(durationOf(a))}`)) : [spanItem(who)]), spanItem(root), ...sentryItem].slice(0, 8),
+        `${formatDataValue(who.span.service)} answered ${status ? `HTTP ${status}` : "with overload"}${who.span.errorMessage ? ` (${quoteData(who.span.errorMessage, 100)})` : ""} — ${tries}: it was shedding load (overloaded, rate-limited or out of capacity), not refusing this request for what it carries.${
+          e.cluster && e.cluster.count > 1 ? ` This is one of ${e.cluster.sampled ? "at least " : ""}${e.cluster.count} failures like it since ${e.cluster.sampled ? "at least " : ""}${e.cluster.firstSeen}: the overload is not this request's alone.` : ""
+        }`,
+        [
+          ...(seq ? seq.attempts.map((a) => spanItem(a, `attempt ${seq.attempts.indexOf(a) + 1}/${seq.attempts.length}: ${hop(a)} ${a.span.status} after ${formatMs(durationOf(a))}`)).slice(0, 5) : [spanItem(who)]),
+          spanItem(root),
+          ...(e.cluster && e.cluster.count > 1 ? [clusterItem(e.cluster)] : []),
+          ...sentryItem,
+        ].slice(0, 8),
         checksForError("overload", formatDataValue(who.span.service), at(who)),
       ),
     );

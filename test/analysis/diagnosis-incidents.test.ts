@@ -73,6 +73,32 @@ describe.each<[keyof typeof incidents, HypothesisKind, RegExp, RegExp | null, Hy
   });
 });
 
+describe("incident search with others like it", () => {
+  it("upstream_overload says the execution is one of the cluster's failures, and cites the cluster", () => {
+    const inc = incidents.search;
+    const cluster = {
+      status: "failed",
+      count: 5,
+      shape: "spread" as const,
+      p05Ms: 700,
+      p50Ms: 720,
+      p95Ms: 760,
+      firstSeen: "2025-10-22T17:20:00.000Z",
+      distinguishing: [],
+      operationTotal: 40,
+      operationFailed: 5,
+      exampleTraceIds: [inc.traceId, "search-other-1"],
+    };
+    const [top] = diagnose(evidenceFor(inc, inc.traceId, { cluster }));
+    expect(top!.kind).toBe("upstream_overload");
+    expect(top!.summary).toMatch(/This is one of 5 failures like it since 2025-10-22T17:20:00\.000Z: the overload is not this request's alone\./);
+    expect(top!.evidence.map((e) => e.type)).toContain("cluster");
+    // Alone in its cluster, nothing is claimed.
+    const [single] = diagnose(evidenceFor(inc, inc.traceId, { cluster: { ...cluster, count: 1 } }));
+    expect(single!.summary).not.toMatch(/one of \d+ failures like it/);
+  });
+});
+
 describe("incident billing: release v42 went out and every invoice failed from then on", () => {
   const inc = incidents.billing;
   const all = spansOf(inc.rows);
