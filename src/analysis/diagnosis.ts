@@ -248,17 +248,19 @@ export function diagnose(e: DiagnosisEvidence): Hypothesis[] {
     const seq = retries.find((r) => r.attempts.some((a) => a === who || overloaded.includes(a) || subtreeHas(a, overloaded)));
     const tries = seq ? `${seq.attempts.length} attempts of ${formatLabel(seq.hop)} (1 + ${seq.attempts.length - 1} retries, ${backoffText(seq)}) ${seq.outcome === "exhausted" ? "all failed" : "ended in success too late"}` : `${hop(who)}`;
     const c = 0.8 + (status === 429 || status === 503 ? 0.05 : 0) + (seq ? 0.05 : 0);
+    // Its cluster, when the execution is not alone in it.
+    const many = e.cluster && e.cluster.count > 1 ? e.cluster : null;
     out.push(
       hypothesis(
         "upstream_overload",
         c,
         `${formatDataValue(who.span.service)} answered ${status ? `HTTP ${status}` : "with overload"}${who.span.errorMessage ? ` (${quoteData(who.span.errorMessage, 100)})` : ""} — ${tries}: it was shedding load (overloaded, rate-limited or out of capacity), not refusing this request for what it carries.${
-          e.cluster && e.cluster.count > 1 ? ` This is one of ${e.cluster.sampled ? "at least " : ""}${e.cluster.count} failures like it since ${e.cluster.sampled ? "at least " : ""}${e.cluster.firstSeen}: the overload is not this request's alone.` : ""
+          many ? ` This is one of ${many.sampled ? "at least " : ""}${many.count} failures like it since ${many.sampled ? "at least " : ""}${many.firstSeen}: the overload is not this request's alone.` : ""
         }`,
         [
           ...(seq ? seq.attempts.map((a) => spanItem(a, `attempt ${seq.attempts.indexOf(a) + 1}/${seq.attempts.length}: ${hop(a)} ${a.span.status} after ${formatMs(durationOf(a))}`)).slice(0, 5) : [spanItem(who)]),
           spanItem(root),
-          ...(e.cluster && e.cluster.count > 1 ? [clusterItem(e.cluster)] : []),
+          ...(many ? [clusterItem(many)] : []),
           ...sentryItem,
         ].slice(0, 8),
         checksForError("overload", formatDataValue(who.span.service), at(who)),
@@ -514,16 +516,15 @@ function badChange(c: ChangeCandidate, e: DiagnosisEvidence, changed: SpanNode, 
   const previous = c.previous.length ? `${key} was ${c.previous.map((p) => `${formatDataValue(p.value)} (${pct(p.share)})`).join(", ")}` : `no execution carried ${key}`;
   const before = c.previous[0] ? `${key}=${formatDataValue(c.previous[0].value)}` : `no ${key}`;
   const unit = changed === root ? "executions" : `${hop(changed)} spans`;
+  const clusterItems = e.cluster ? [clusterItem(e.cluster)] : [];
   return hypothesis(
     "bad_change",
     confidence,
     `The failures of ${hop(changed)} began when ${kv} first appeared, at ${iso(c.firstSeenMs)}: in the ${c.before} ${unit} before, ${previous} and ${pct(c.failureRateBefore)} failed; ${pct(c.failureRateAfter)} of the ${c.after} ${unit} carrying ${formatDataValue(c.value)} failed, and ${pct(c.failureShare)} of the failures carry it — the change to ${kv} is the likely cause${changed === root ? "" : `, and ${hop(root)} failed because ${hop(changed)} did`}.`,
     [
       { type: "change", id: `${c.key}=${c.value}`, note: `first seen ${iso(c.firstSeenMs)}; before: ${previous}; failure rate ${pct(c.failureRateBefore)} → ${pct(c.failureRateAfter)}` },
-      ...(changed === root && e.cluster ? [clusterItem(e.cluster)] : []),
-      spanItem(changed),
-      ...(changed === root ? [] : [spanItem(root)]),
-      ...(changed !== root && e.cluster ? [clusterItem(e.cluster)] : []),
+      // The root's own change: its cluster, then the root; a span's below it: that span, the root, then the root's cluster.
+      ...(changed === root ? [...clusterItems, spanItem(root)] : [spanItem(changed), spanItem(root), ...clusterItems]),
       ...sentryItem,
     ],
     [

@@ -5,7 +5,7 @@
 // sample of healthy executions, and the latest failures of its cluster — nothing window-wide.
 
 import { z } from "zod";
-import { buildSpanTree } from "../analysis/span-tree.js";
+import { buildSpanTree, subtreeNodes } from "../analysis/span-tree.js";
 import { findGaps } from "../analysis/gaps.js";
 import { diagnose, failingSpansOf, type SentryEvidence } from "../analysis/diagnosis.js";
 import { diagnosisReportSchema, renderDiagnosis, type DiagnosisReport } from "../analysis/diagnosis-report.js";
@@ -163,14 +163,7 @@ function carries(node: SpanNode, c: ChangeCandidate): boolean {
 
 /** The spans of an execution of the same service and operation as `like`. */
 function nodesOf(execution: SpanNode, like: SpanNode): SpanNode[] {
-  const out: SpanNode[] = [];
-  const stack = [execution];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n.span.service === like.span.service && n.span.operation === like.span.operation) out.push(n);
-    stack.push(...n.children);
-  }
-  return out;
+  return subtreeNodes(execution).filter((n) => n.span.service === like.span.service && n.span.operation === like.span.operation);
 }
 
 /**
