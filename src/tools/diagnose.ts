@@ -88,12 +88,14 @@ export default defineTool({
     let onsetOf = root;
     const { roles, retries } = failingSpansOf(tree);
     const cause = roles.find((r) => r.role === "cause" && r.node !== root)?.node;
-    const healthy = cause ? executions.flatMap((e) => nodesOf(e, cause)) : [];
-    // Read only when the causing span itself carries a value no healthy span of its operation had before it.
-    if (ownCluster && cause && !onset?.candidates.some((c) => carries(root, c)) && carriesNewValue(cause, healthy)) {
-      const causeCluster = await clusterOfExecution(samples, cause, healthy, { ...settings, nowMs });
-      const causeOnset = causeCluster ? await changeOnsetOf(changes, causeCluster, healthy, settings.immediateMs) : null;
-      if (causeOnset?.candidates.some((c) => carries(cause, c))) [onset, onsetOf] = [causeOnset, cause];
+    if (ownCluster && cause && !onset?.candidates.some((c) => carries(root, c))) {
+      const healthy = executions.flatMap((e) => nodesOf(e, cause));
+      // Read only when the causing span itself carries a value no healthy span of its operation had before it.
+      if (carriesNewValue(cause, healthy)) {
+        const causeCluster = await clusterOfExecution(samples, cause, healthy, { ...settings, nowMs });
+        const causeOnset = causeCluster ? await changeOnsetOf(changes, causeCluster, healthy, settings.immediateMs) : null;
+        if (causeOnset?.candidates.some((c) => carries(cause, c))) [onset, onsetOf] = [causeOnset, cause];
+      }
     }
     if (ownCluster && !onset) notChecked.push("Change onset: not looked for — every value most of these failures carry was already carried by successful executions before they began.");
 
